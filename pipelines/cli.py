@@ -1,2 +1,191 @@
-def main() -> None:
-    pass
+"""`nudge`: simulate logs, run the asset graph, run the demo (results-v1 §1)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.resources import DEMO_DIR, Settings
+
+
+class CliError(Exception):
+    """A failure the user can act on; printed as one line."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    arrival_dates: list[str]
+    headline: list[str]
+    reports: list[Path]
+    srm_failures: list[str]
+
+
+def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
+    """Materialise every asset for every arrival date under the events root, in process.
+
+    The same Dagster definitions as `dagster dev` (:func:`pipelines.definitions.build_definitions`): one
+    single-run backfill of the raw layer over all arrival dates, then the analysis job.
+    """
+    import dagster as dg
+
+    from pipelines import ingest, progress
+    from pipelines.definitions import ANALYSIS_JOB, INGEST_JOB, build_definitions
+    from pipelines.partitions import ARRIVAL_DATES
+    from pipelines.registry import RegistryError, load_registry
+
+    if not settings.events_root.is_dir():
+        raise CliError(f"events folder not found: {settings.events_root}")
+    dates = ingest.arrival_dates(settings.events_root)
+    if not dates:
+        raise CliError(f"no dt=YYYY-MM-DD folders under {settings.events_root}")
+    try:
+        experiments = load_registry(settings.registry)
+    except RegistryError as exc:
+        raise CliError(str(exc)) from None
+
+    progress.enable(show_progress)
+    defs = build_definitions(settings)
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions(ARRIVAL_DATES, dates)
+        ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+            run_config=quiet, instance=instance, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": dates[0], "dagster/asset_partition_range_end": dates[-1]},
+        )
+        _raise_on_failure(ingest_run)
+        analysis_run = defs.resolve_job_def(ANALYSIS_JOB).execute_in_process(
+            run_config=quiet, instance=instance, raise_on_error=False
+        )
+        _raise_on_failure(analysis_run)
+    progress.enable(False)
+    return _summarise(settings, dates, [e.id for e in experiments])
+
+
+def _raise_on_failure(result: object) -> None:
+    if getattr(result, "success", False):
+        return
+    for event in getattr(result, "all_events", []):
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            message = event.step_failure_data.error.message.strip().splitlines()[0]
+            raise CliError(f"step {event.step_key} failed: {message}")
+    raise CliError("the run failed (see the Dagster logs)")
+
+
+def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) -> RunSummary:
+    import duckdb
+
+    from pipelines.report.text import p_value, percent, points
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT experiment_id, variant, control, value_variant, value_control, diff, diff_ci_low, "
+            "diff_ci_high, p_value_adjusted, decision FROM experiment_results "
+            "WHERE metric = 'withdraw_or_change_rate' AND segment_dim = 'all' ORDER BY experiment_id, variant"
+        ).fetchall()
+        srm = con.execute(
+            "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed"
+        ).fetchall()
+    finally:
+        con.close()
+    headline = []
+    for exp_id, variant, control, vv, vc, diff, low, high, p, decision in rows:
+        prefix = f"{exp_id} / " if len(experiment_ids) > 1 else ""
+        headline.append(
+            f"{prefix}{variant}: {percent(vv, 'en')} withdrew or changed vs {percent(vc, 'en')} in {control}, "
+            f"{points(diff, 'en')} (95 % CI {points(low, 'en')[1:] if low >= 0 else points(low, 'en')} to "
+            f"{points(high, 'en')[1:] if high >= 0 else points(high, 'en')}), {p_value(p, 'en')} — {decision}"
+        )
+    reports = [settings.reports_dir / e / "index.html" for e in experiment_ids]
+    return RunSummary(dates, headline, reports, [r[0] for r in srm])
+
+
+def _print_summary(summary: RunSummary) -> None:
+    print(f"processed {len(summary.arrival_dates)} arrival dates "
+          f"({summary.arrival_dates[0]} .. {summary.arrival_dates[-1]})")
+    for line in summary.headline:
+        print(line)
+    for exp_id in summary.srm_failures:
+        print(f"WARNING: {exp_id}: sample-ratio mismatch — do not trust its results (see the report)")
+    for path in summary.reports:
+        print(f"report: {path}")
+
+
+def _cmd_simulate(args: argparse.Namespace) -> None:
+    from pipelines.simulate import simulate
+
+    summary = simulate(Path(args.out), users=args.users, days=args.days, seed=args.seed, fmt=args.format)
+    print(f"wrote {summary.events_written:,} event rows to {Path(args.out) / 'events'}; "
+          f"registry {Path(args.out) / 'experiments.yml'}; truth {Path(args.out) / 'truth.json'}")
+
+
+def _cmd_run(args: argparse.Namespace) -> None:
+    settings = Settings(Path(args.events).resolve(), Path(args.registry).resolve(), Path(args.warehouse).resolve(),
+                        Path(args.reports).resolve(), memory_limit=args.memory_limit)
+    _print_summary(run(settings, show_progress=sys.stderr.isatty()))
+
+
+def _cmd_demo(args: argparse.Namespace) -> None:
+    from pipelines.simulate import simulate
+
+    out = Path(args.dir)
+    if out.exists():
+        shutil.rmtree(out)
+    print(f"simulating {args.users:,} users over {args.days} days into {out} …", flush=True)
+    simulate(out, users=args.users, days=args.days, seed=args.seed, fmt=args.format)
+    settings = Settings(out / "events", out / "experiments.yml", out / "warehouse.duckdb", Path(args.reports))
+    settings = Settings(*(p.resolve() for p in (settings.events_root, settings.registry, settings.warehouse,
+                                                 settings.reports_dir)))
+    _print_summary(run(settings, show_progress=sys.stderr.isatty()))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nudge", description="Does the 'reconsider before you post' prompt work?")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simulate", help="write a realistic synthetic event log with a known truth")
+    sim.add_argument("--out", required=True, help="output folder (events/, experiments.yml, truth.json)")
+    sim.add_argument("--users", type=int, default=20_000)
+    sim.add_argument("--days", type=int, default=14)
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
+    sim.set_defaults(func=_cmd_simulate)
+
+    run_p = sub.add_parser("run", help="materialise every asset for every arrival date found")
+    run_p.add_argument("--events", required=True, help="folder holding dt=YYYY-MM-DD/ subfolders")
+    run_p.add_argument("--registry", required=True, help="experiments.yml")
+    run_p.add_argument("--warehouse", required=True, help="DuckDB file to create or update")
+    run_p.add_argument("--reports", required=True, help="folder for the HTML reports")
+    run_p.add_argument("--memory-limit", default=os.environ.get("NUDGE_MEMORY_LIMIT"),
+                       help="DuckDB memory limit, e.g. 4GB (spills to disk beyond it)")
+    run_p.set_defaults(func=_cmd_run)
+
+    demo = sub.add_parser("demo", help="simulate + run into a local folder and print the headline")
+    demo.add_argument("--dir", default=str(DEMO_DIR))
+    demo.add_argument("--reports", default="reports")
+    demo.add_argument("--users", type=int, default=20_000)
+    demo.add_argument("--days", type=int, default=14)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CliError as exc:
+        print(f"nudge: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("nudge: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Self-contained HTML reports (Plotly inlined, opens offline) in English and German."""

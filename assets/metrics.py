@@ -1,0 +1,40 @@
+"""Metric layer: per-user numerators and denominators, then per-arm sufficient statistics."""
+
+
+import dagster as dg
+
+from assets.raw import POOL
+from pipelines import progress, warehouse
+from pipelines.resources import Warehouse
+
+
+@dg.asset(
+    deps=["triggered_attempts", "assignments"],
+    description="One row per (experiment, analysed user): attempts by outcome, posts, toxic posts, reports, "
+    "removals, pre-period covariates (CUPED) and the user's country and platform.",
+    kinds={"duckdb"},
+    group_name="metrics",
+    pool=POOL,
+)
+def user_metrics(warehouse_db: Warehouse) -> dg.MaterializeResult:
+    with warehouse_db.get_connection() as con:
+        rows = warehouse.rebuild(con, "user_metrics")
+    progress.step("user_metrics", f"{rows:,} users")
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+
+@dg.asset(
+    deps=["user_metrics"],
+    description="Per (experiment, arm, segment, metric): n, sums, sums of squares and cross-products of the "
+    "per-user values — the only data that leaves SQL — and the assigned users per arm for the sample-ratio "
+    "check (sample_ratio_counts).",
+    kinds={"duckdb"},
+    group_name="metrics",
+    pool=POOL,
+)
+def arm_statistics(warehouse_db: Warehouse) -> dg.MaterializeResult:
+    with warehouse_db.get_connection() as con:
+        rows = warehouse.rebuild(con, "arm_statistics")
+        warehouse.rebuild(con, "sample_ratio_counts")
+    progress.step("arm_statistics", f"{rows:,} rows")
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})

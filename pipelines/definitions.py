@@ -1,0 +1,51 @@
+"""The Dagster code location: assets, jobs, sensor and resources. `dagster dev` and `nudge run` both use
+:func:`build_definitions`, so the UI and the command line run the same asset graph."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets import experiment, metrics, raw, reports, results
+from pipelines.resources import Settings
+from pipelines.sensors import build_arrival_sensor
+
+ALL_ASSETS = [
+    raw.raw_events,
+    raw.events,
+    experiment.experiment_registry,
+    experiment.assignments,
+    experiment.triggered_attempts,
+    metrics.user_metrics,
+    metrics.arm_statistics,
+    results.sample_ratio_checks,
+    results.experiment_results,
+    results.data_quality,
+    reports.experiment_reports,
+]
+
+INGEST_JOB = "ingest_arrival_dates"
+ANALYSIS_JOB = "analyse_experiments"
+
+ingest_job = dg.define_asset_job(
+    INGEST_JOB,
+    selection=dg.AssetSelection.assets(raw.raw_events),
+    description="Load arrival-date partitions of the event logs (raw_events, quarantined_events).",
+)
+analysis_job = dg.define_asset_job(
+    ANALYSIS_JOB,
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(raw.raw_events),
+    description="Rebuild everything downstream of the raw layer: events → assignments → attempts → metrics → "
+    "results → reports.",
+)
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        jobs=[ingest_job, analysis_job],
+        sensors=[build_arrival_sensor(ingest_job)],
+        resources=settings.resources(),
+    )
+
+
+defs = build_definitions(Settings.from_env())

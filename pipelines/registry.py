@@ -1,0 +1,139 @@
+"""The experiment registry (event-log-v1 §5): load, validate, and fail fast with a line that says what to fix."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+_REQUIRED = ("id", "start", "end", "control", "variants", "trigger_threshold")
+_OPTIONAL = ("guardrail_margin", "name", "description")
+DEFAULT_GUARDRAIL_MARGIN = -0.02
+
+
+class RegistryError(ValueError):
+    """The registry file cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment as declared in the registry."""
+
+    id: str
+    start: date
+    end: date
+    control: str
+    variants: dict[str, float]  # planned traffic share per arm, control included; sums to 1
+    trigger_threshold: float
+    guardrail_margin: float = DEFAULT_GUARDRAIL_MARGIN  # relative non-inferiority margin for posts_per_user
+
+    @property
+    def treatments(self) -> list[str]:
+        return [v for v in self.variants if v != self.control]
+
+    @property
+    def band_edge(self) -> float:
+        """Toxicity score splitting triggered drafts into a lower and an upper band."""
+        return self.trigger_threshold + (1.0 - self.trigger_threshold) / 2.0
+
+    def band_labels(self) -> tuple[str, str]:
+        t, m = self.trigger_threshold, self.band_edge
+        return (f"{t:.2f}-{m:.2f}", f"{m:.2f}-1.00")
+
+
+def load_registry(path: str | Path) -> list[Experiment]:
+    """Read and validate ``experiments.yml``; raise :class:`RegistryError` naming the problem."""
+    p = Path(path)
+    if not p.is_file():
+        raise RegistryError(f"registry file not found: {p}")
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"registry {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    return parse_registry(doc, source=str(p))
+
+
+def parse_registry(doc: Any, *, source: str = "registry") -> list[Experiment]:
+    if not isinstance(doc, dict) or set(doc) != {"experiments"}:
+        raise RegistryError(f"{source}: expected a single top-level key 'experiments'")
+    items = doc["experiments"]
+    if not isinstance(items, list) or not items:
+        raise RegistryError(f"{source}: 'experiments' must be a non-empty list")
+    experiments = [_parse_experiment(item, i, source) for i, item in enumerate(items)]
+    ids = [e.id for e in experiments]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise RegistryError(f"{source}: experiment id listed twice: {', '.join(dupes)}")
+    return experiments
+
+
+def _parse_experiment(item: Any, index: int, source: str) -> Experiment:
+    where = f"{source}: experiments[{index}]"
+    if not isinstance(item, dict):
+        raise RegistryError(f"{where} must be a mapping")
+    unknown = sorted(set(map(str, item)) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        allowed = ", ".join(_REQUIRED + _OPTIONAL)
+        raise RegistryError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {allowed}")
+    missing = [k for k in _REQUIRED if item.get(k) is None]
+    if missing:
+        raise RegistryError(f"{where}: missing required key(s) {', '.join(missing)}")
+    exp_id = _identifier(item["id"], f"{where}.id")
+    where = f"{source}: experiment '{exp_id}'"
+    start, end = _date(item["start"], f"{where}.start"), _date(item["end"], f"{where}.end")
+    if end < start:
+        raise RegistryError(f"{where}: end {end} is before start {start}")
+    variants = _variants(item["variants"], where)
+    control = _identifier(item["control"], f"{where}.control")
+    if control not in variants:
+        raise RegistryError(f"{where}: control arm '{control}' is not one of the variants {sorted(variants)}")
+    threshold = _number(item["trigger_threshold"], f"{where}.trigger_threshold")
+    if not 0.0 < threshold < 1.0:
+        raise RegistryError(f"{where}: trigger_threshold must be between 0 and 1, got {threshold}")
+    margin = DEFAULT_GUARDRAIL_MARGIN
+    if item.get("guardrail_margin") is not None:
+        margin = _number(item["guardrail_margin"], f"{where}.guardrail_margin")
+        if not -1.0 < margin <= 0.0:
+            raise RegistryError(f"{where}: guardrail_margin is a relative drop such as -0.02, got {margin}")
+    return Experiment(exp_id, start, end, control, variants, threshold, margin)
+
+
+def _variants(raw: Any, where: str) -> dict[str, float]:
+    if not isinstance(raw, dict) or len(raw) < 2:
+        raise RegistryError(f"{where}.variants must map at least two arms to their planned share")
+    shares = {_identifier(k, f"{where}.variants"): _number(v, f"{where}.variants.{k}") for k, v in raw.items()}
+    if any(s <= 0 for s in shares.values()):
+        raise RegistryError(f"{where}.variants: every planned share must be positive")
+    total = sum(shares.values())
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise RegistryError(f"{where}.variants: planned shares sum to {total:g}, they must sum to 1")
+    return shares
+
+
+def _identifier(raw: Any, where: str) -> str:
+    if not isinstance(raw, str) or not _ID.match(raw):
+        raise RegistryError(
+            f"{where}: {raw!r} is not a valid identifier (letters, digits, '_', '.', '-'; at most 100 characters)"
+        )
+    return raw
+
+
+def _date(raw: Any, where: str) -> date:
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise RegistryError(f"{where}: {raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _number(raw: Any, where: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise RegistryError(f"{where}: {raw!r} is not a number")
+    return float(raw)

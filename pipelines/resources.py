@@ -1,0 +1,74 @@
+"""Resources and settings: where the logs, the registry, the warehouse and the reports are.
+
+Paths come from the command line (`nudge run`) or, for `dagster dev`, from environment variables with the
+demo's folders as defaults, so the UI works on the demo data out of the box.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from pipelines import warehouse
+
+DEMO_DIR = Path(".nudge-demo")
+
+
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse file: one short-lived connection per step, closed on errors too."""
+
+    memory_limit: str | None = None
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.database, config={"custom_user_agent": "nudge-impact", **self.connection_config})
+        try:
+            warehouse.configure(con, memory_limit=self.memory_limit)
+            warehouse.ensure_schema(con)
+            yield con
+        finally:
+            con.close()
+
+
+class NudgePaths(dg.ConfigurableResource):
+    """Where the event logs arrive, the experiment registry, and where reports are written."""
+
+    events_root: str
+    registry: str
+    reports_dir: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    events_root: Path
+    registry: Path
+    warehouse: Path
+    reports_dir: Path
+    memory_limit: str | None = None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ.get
+        return cls(
+            events_root=Path(env("NUDGE_EVENTS", str(DEMO_DIR / "events"))).resolve(),
+            registry=Path(env("NUDGE_REGISTRY", str(DEMO_DIR / "experiments.yml"))).resolve(),
+            warehouse=Path(env("NUDGE_WAREHOUSE", str(DEMO_DIR / "warehouse.duckdb"))).resolve(),
+            reports_dir=Path(env("NUDGE_REPORTS", "reports")).resolve(),
+            memory_limit=env("NUDGE_MEMORY_LIMIT"),
+        )
+
+    def resources(self) -> dict[str, object]:
+        return {
+            "warehouse_db": Warehouse(database=str(self.warehouse), memory_limit=self.memory_limit),
+            "paths": NudgePaths(
+                events_root=str(self.events_root), registry=str(self.registry), reports_dir=str(self.reports_dir)
+            ),
+        }

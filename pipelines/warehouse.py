@@ -1,0 +1,261 @@
+"""The DuckDB warehouse: running the files of ``sql/``, loading one arrival date, the registry as tables.
+
+Everything here takes an open connection; opening and closing it (one writer at a time) is the Dagster
+resource's job. Values from outside (paths, dates, registry entries) always travel as bound parameters or
+as rows of a table, never pasted into SQL text. The only text substituted into SQL files is generated from
+the code's own constants (the contract and the metric catalogue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines import ingest
+from pipelines.contract import (
+    ATTRIBUTION_WINDOW_MINUTES,
+    COMMON_REQUIRED,
+    ENUMS,
+    EVENT_TYPES,
+    FIELDS,
+    MAX_LATENESS_DAYS,
+    PRE_PERIOD_DAYS,
+)
+from pipelines.metrics import metric_structs_sql
+from pipelines.registry import Experiment
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+EVENT_COLUMNS = ", ".join(f.name for f in FIELDS)
+
+
+def sql_text(name: str, **substitutions: str) -> str:
+    """The text of ``sql/<name>.sql`` with the code-generated ``{placeholders}`` filled in."""
+    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return text.format(**substitutions) if substitutions else text
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None,
+            **substitutions: str) -> None:
+    """Run every statement of ``sql/<name>.sql``, binding only the parameters each statement uses."""
+    for statement in con.extract_statements(sql_text(name, **substitutions)):
+        query = statement.query
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in query}
+        con.execute(query, used) if used else con.execute(query)
+
+
+def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    if memory_limit:
+        con.execute("SET memory_limit = $limit", {"limit": memory_limit})
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    event_columns = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
+    run_sql(con, "schema", event_columns=event_columns)
+
+
+# --- raw layer -------------------------------------------------------------------------------------------
+
+
+def _missing_field_sql() -> str:
+    def absent(name: str) -> str:
+        if name == "event_ts":
+            return "(event_ts IS NULL AND (ts_text IS NULL OR ts_text = ''))"
+        field = next(f for f in FIELDS if f.name == name)
+        return f"({name} IS NULL OR {name} = '')" if field.kind == "string" else f"{name} IS NULL"
+
+    common = " ".join(f"WHEN {absent(n)} THEN '{n}'" for n in COMMON_REQUIRED)
+    per_type = []
+    for event_type, names in EVENT_TYPES.items():
+        checks = " ".join(f"WHEN {absent(n)} THEN '{n}'" for n in names)
+        if event_type == "nudge_triggered":
+            checks += " WHEN shown AND (prompt_id IS NULL OR prompt_id = '') THEN 'prompt_id'"
+        per_type.append(f"WHEN '{event_type}' THEN CASE {checks} END")
+    return f"coalesce(CASE {common} END, CASE event_type {' '.join(per_type)} END)"
+
+
+def _invalid_value_sql() -> str:
+    checks = [
+        f"WHEN {name} IS NOT NULL AND {name} NOT IN ({', '.join(repr(v) for v in allowed)}) THEN '{name}'"
+        for name, allowed in ENUMS.items()
+    ]
+    checks += [
+        "WHEN text_length < 0 THEN 'text_length'",
+        "WHEN text_hash IS NOT NULL AND NOT regexp_full_match(text_hash, '[0-9a-fA-F]+') THEN 'text_hash'",
+        "WHEN country IS NOT NULL AND NOT regexp_full_match(country, '[A-Z]{2}') THEN 'country'",
+    ]
+    return "CASE " + " ".join(checks) + " END"
+
+
+_VALIDATION = {
+    "missing_field": _missing_field_sql(),
+    "invalid_value": _invalid_value_sql(),
+    "event_types": ", ".join(f"'{t}'" for t in EVENT_TYPES),
+    "max_lateness_days": str(MAX_LATENESS_DAYS),
+    "event_columns": EVENT_COLUMNS,
+}
+
+
+@dataclass(frozen=True)
+class PartitionLoad:
+    """Counts of one arrival date's load."""
+
+    arrival_date: str
+    files: int
+    rows_read: int
+    rows_valid: int
+    rows_quarantined: int
+    file_findings: dict[str, int]
+
+
+def load_arrival_date(con: duckdb.DuckDBPyConnection, events_root: Path, arrival_date: str) -> PartitionLoad:
+    """Replace everything loaded for ``arrival_date`` with what its folder holds now, in one transaction.
+
+    Re-running it gives the same rows (files are immutable; a late batch adds files), so a partition can be
+    re-materialised any number of times and a run killed half-way leaves the previous state untouched.
+    """
+    day = date.fromisoformat(arrival_date)
+    ingest.create_candidates_table(con)
+    reports = []
+    for path in ingest.partition_files(events_root, arrival_date):
+        source_file = f"dt={arrival_date}/{path.name}"
+        reports.append(ingest.stage_file(con, path, source_file))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in ("raw_events", "quarantined_events", "ingested_files"):
+            con.execute(f"DELETE FROM {table} WHERE arrival_date = $d", {"d": day})
+        run_sql(con, "raw_events", {"arrival_date": day}, **_VALIDATION)
+        _record_files(con, day, reports)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    row = con.execute(
+        "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_valid), 0), coalesce(sum(rows_quarantined), 0) "
+        "FROM ingested_files WHERE arrival_date = $d",
+        {"d": day},
+    ).fetchall()[0]
+    findings: dict[str, int] = {}
+    for r in reports:
+        if r.finding:
+            findings[r.finding] = findings.get(r.finding, 0) + 1
+    return PartitionLoad(arrival_date, len(reports), int(row[0]), int(row[1]), int(row[2]), findings)
+
+
+def _record_files(con: duckdb.DuckDBPyConnection, day: date, reports: list[ingest.FileReport]) -> None:
+    for r in reports:
+        con.execute(
+            """INSERT INTO ingested_files
+               SELECT $d, $f, $fmt, $rows,
+                      (SELECT count(*) FROM raw_events WHERE arrival_date = $d AND source_file = $f),
+                      (SELECT count(*) FROM quarantined_events WHERE arrival_date = $d AND source_file = $f),
+                      $finding, $detail""",
+            {"d": day, "f": r.source_file, "fmt": r.file_format, "rows": r.rows, "finding": r.finding,
+             "detail": r.detail},
+        )
+        if r.finding in ("unreadable_file", "corrupt_gzip"):
+            con.execute(
+                "INSERT INTO quarantined_events (arrival_date, source_file, reason, detail) VALUES ($d, $f, $r, $x)",
+                {"d": day, "f": r.source_file, "r": r.finding, "x": r.detail},
+            )
+
+
+# --- registry --------------------------------------------------------------------------------------------
+
+
+def write_registry(con: duckdb.DuckDBPyConnection, experiments: list[Experiment]) -> None:
+    """The registry as two small tables the SQL joins against (values bound as data, never as SQL)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            """CREATE OR REPLACE TABLE registry_experiments (
+                 experiment_id VARCHAR PRIMARY KEY, start_date DATE, end_date DATE, control VARCHAR,
+                 trigger_threshold DOUBLE, band_edge DOUBLE, guardrail_margin DOUBLE)"""
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE registry_variants (experiment_id VARCHAR, variant VARCHAR, planned_share DOUBLE)"
+        )
+        for e in experiments:
+            con.execute(
+                "INSERT INTO registry_experiments VALUES ($id, $s, $e, $c, $t, $b, $g)",
+                {"id": e.id, "s": e.start, "e": e.end, "c": e.control, "t": e.trigger_threshold,
+                 "b": e.band_edge, "g": e.guardrail_margin},
+            )
+            for variant, share in e.variants.items():
+                con.execute(
+                    "INSERT INTO registry_variants VALUES ($id, $v, $p)", {"id": e.id, "v": variant, "p": share}
+                )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _delivery_substitutions() -> dict[str, str]:
+    content = [f.name for f in FIELDS if f.name != "event_id"]
+    return {
+        "content_columns": ", ".join(f"r.{c}" for c in content),
+        "same_content": " AND ".join(f"c.{c} IS NOT DISTINCT FROM f.{c}" for c in content),
+    }
+
+
+#: Code-generated text for the SQL files that have placeholders.
+SUBSTITUTIONS: dict[str, dict[str, str]] = {
+    "delivery_findings": _delivery_substitutions(),
+    "triggered_attempts": {"window_minutes": str(ATTRIBUTION_WINDOW_MINUTES)},
+    "user_metrics": {"pre_period_days": str(PRE_PERIOD_DAYS)},
+    "arm_statistics": {"metric_structs": metric_structs_sql()},
+}
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, name: str, **substitutions: str) -> int:
+    """Rebuild the unpartitioned table ``name`` from ``sql/<name>.sql`` atomically; return its row count."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        run_sql(con, name, **{**SUBSTITUTIONS.get(name, {}), **substitutions})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+
+def fetch_dicts(con: duckdb.DuckDBPyConnection, query: str, params: Mapping[str, Any] | None = None
+                ) -> list[dict[str, Any]]:
+    """Rows of a (small) query as dictionaries."""
+    cur = con.execute(query, params or {})
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, columns: Mapping[str, str],
+                  rows: Sequence[Mapping[str, Any]]) -> int:
+    """Replace table ``name`` (a code constant) with ``rows``, typed by ``columns`` {name: SQL type}.
+
+    NaN becomes NULL: an undefined statistic is missing, not a number.
+    """
+    import pyarrow as pa
+
+    def clean(v: Any) -> Any:
+        return None if isinstance(v, float) and v != v else v
+
+    data = {c: [clean(r.get(c)) for r in rows] for c in columns}
+    table = pa.table({c: pa.array(v) if rows else pa.array([], pa.null()) for c, v in data.items()})
+    select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items())
+    con.register("incoming_rows", table)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM incoming_rows")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister("incoming_rows")
+    return len(rows)

@@ -1,0 +1,29 @@
+-- Events kept but not analysed for an experiment, and why (docs/definitions.md §3, §4), per arrival date.
+CREATE OR REPLACE TABLE experiment_findings AS
+WITH tagged AS (
+  SELECT e.arrival_date, e.event_type, e.experiment_id, e.variant, e.event_ts,
+         x.experiment_id IS NOT NULL AS known_experiment,
+         v.variant IS NOT NULL AS known_variant,
+         CAST(e.event_ts AS DATE) BETWEEN x.start_date AND x.end_date AS in_dates
+  FROM events e
+  LEFT JOIN registry_experiments x ON x.experiment_id = e.experiment_id
+  LEFT JOIN registry_variants v ON v.experiment_id = e.experiment_id AND v.variant = e.variant
+  WHERE e.event_type IN ('experiment_assignment', 'nudge_triggered')
+)
+SELECT arrival_date, CASE WHEN known_experiment THEN experiment_id END AS experiment_id,
+       CASE WHEN NOT known_experiment THEN 'unknown_experiment' ELSE 'unknown_variant' END AS reason,
+       count(*) AS count
+FROM tagged WHERE NOT (known_experiment AND known_variant)
+GROUP BY ALL
+UNION ALL
+SELECT arrival_date, experiment_id, 'outside_experiment_dates', count(*)
+FROM tagged WHERE known_variant AND NOT in_dates AND event_type = 'experiment_assignment'
+GROUP BY ALL
+UNION ALL
+SELECT arrival_date, experiment_id, exclusion, count(*)
+FROM triggered_attempts WHERE exclusion IS NOT NULL AND exclusion <> 'contaminated_user'
+GROUP BY ALL
+UNION ALL
+SELECT contaminated_arrival_date, experiment_id, 'contaminated_user', count(*)
+FROM assignments WHERE contaminated
+GROUP BY ALL;

@@ -1,0 +1,60 @@
+-- Decide for every staged candidate row of one arrival date ($arrival_date) whether it is a valid event or
+-- which quarantine reason applies first (docs/definitions.md §1). The placeholders in braces are
+-- expressions generated from pipelines/contract.py; no input value is ever pasted into this text.
+CREATE OR REPLACE TEMP TABLE checked AS
+WITH typed AS (
+  SELECT * REPLACE (
+      coalesce(
+        event_ts,
+        CASE WHEN regexp_matches(ts_text, '(Z|z|[+-]\d{{2}}(:?\d{{2}})?)$')
+             THEN timezone('UTC', TRY_CAST(ts_text AS TIMESTAMPTZ)) END
+      ) AS event_ts
+    ),
+    ts_text IS NOT NULL AS ts_given_as_text
+  FROM candidates
+), found AS (
+  SELECT *,
+    {missing_field} AS missing_field,
+    {invalid_value} AS invalid_field
+  FROM typed
+)
+SELECT *,
+  CASE
+    WHEN parse_error IS NOT NULL THEN parse_error
+    WHEN wrong_type_field IS NOT NULL THEN 'wrong_type'
+    WHEN missing_field IS NOT NULL THEN 'missing_field'
+    WHEN schema_version <> 1 THEN 'unsupported_schema_version'
+    WHEN event_type NOT IN ({event_types}) THEN 'unknown_event_type'
+    WHEN event_ts IS NULL THEN 'bad_timestamp'
+    WHEN CAST(event_ts AS DATE) > $arrival_date
+      OR CAST(event_ts AS DATE) < $arrival_date - INTERVAL {max_lateness_days} DAY THEN 'implausible_timestamp'
+    WHEN toxicity_score IS NOT NULL AND (isnan(toxicity_score) OR toxicity_score < 0 OR toxicity_score > 1)
+      THEN 'score_out_of_range'
+    WHEN invalid_field IS NOT NULL THEN 'invalid_value'
+  END AS quarantine_reason,
+  CASE
+    WHEN parse_error IS NOT NULL THEN NULL
+    WHEN wrong_type_field IS NOT NULL THEN wrong_type_field
+    WHEN missing_field IS NOT NULL THEN missing_field
+    WHEN schema_version <> 1 THEN 'schema_version'
+    WHEN event_type NOT IN ({event_types}) THEN 'event_type'
+    WHEN event_ts IS NULL THEN 'event_ts'
+    WHEN CAST(event_ts AS DATE) > $arrival_date
+      OR CAST(event_ts AS DATE) < $arrival_date - INTERVAL {max_lateness_days} DAY THEN 'event_ts'
+    WHEN toxicity_score IS NOT NULL AND (isnan(toxicity_score) OR toxicity_score < 0 OR toxicity_score > 1)
+      THEN 'toxicity_score'
+    ELSE invalid_field
+  END AS quarantine_field
+FROM found;
+
+INSERT INTO raw_events BY NAME
+SELECT $arrival_date AS arrival_date, source_file, line_no, has_text, {event_columns}
+FROM checked WHERE quarantine_reason IS NULL;
+
+INSERT INTO quarantined_events BY NAME
+SELECT $arrival_date AS arrival_date, source_file, line_no, quarantine_reason AS reason, quarantine_field AS field,
+       CASE quarantine_reason WHEN 'implausible_timestamp' THEN 'event date ' || CAST(CAST(event_ts AS DATE) AS VARCHAR)
+                   WHEN 'unsupported_schema_version' THEN 'schema_version ' || CAST(schema_version AS VARCHAR)
+       END AS detail,
+       left(event_id, 200) AS event_id, left(event_type, 100) AS event_type
+FROM checked WHERE quarantine_reason IS NOT NULL;

@@ -1,0 +1,80 @@
+-- One row per (experiment, analysed user): the numerators and denominators of every metric, the pre-period
+-- covariates for CUPED, and the user's segments (docs/definitions.md §5). Contaminated users are left out.
+CREATE OR REPLACE TABLE user_metrics AS
+WITH users AS (
+  SELECT a.experiment_id, a.user_id, a.variant, a.assigned_at, a.country, a.platform,
+         x.end_date, x.trigger_threshold
+  FROM assignments a JOIN registry_experiments x USING (experiment_id)
+  WHERE NOT a.contaminated
+), attempts AS (
+  SELECT experiment_id, user_id,
+         count(*) AS attempts,
+         count(*) FILTER (outcome = 'withdrawn') AS withdrawn,
+         count(*) FILTER (outcome = 'changed') AS changed,
+         count(*) FILTER (outcome = 'posted_unchanged') AS posted_unchanged,
+         count(*) FILTER (defused) AS defused,
+         CAST(arg_min(outcome IN ('withdrawn', 'changed'), (triggered_at, trigger_event_id)) AS INTEGER)
+           AS first_withdrawn_or_changed,
+         count(*) FILTER (toxicity_band = 1) AS attempts_band1,
+         count(*) FILTER (toxicity_band = 1 AND outcome IN ('withdrawn', 'changed')) AS withdrawn_or_changed_band1,
+         count(*) FILTER (toxicity_band = 2) AS attempts_band2,
+         count(*) FILTER (toxicity_band = 2 AND outcome IN ('withdrawn', 'changed')) AS withdrawn_or_changed_band2
+  FROM triggered_attempts
+  WHERE exclusion IS NULL
+  GROUP BY ALL
+), posts AS (
+  SELECT u.experiment_id, u.user_id, p.comment_id, p.toxicity_score >= u.trigger_threshold AS toxic,
+         p.event_ts >= u.assigned_at AS in_experiment
+  FROM users u
+  JOIN events p ON p.user_id = u.user_id AND p.event_type = 'comment_posted'
+   AND p.event_ts >= u.assigned_at - INTERVAL {pre_period_days} DAY
+   AND CAST(p.event_ts AS DATE) <= u.end_date
+), reactions AS (
+  SELECT comment_id,
+         count(*) FILTER (event_type = 'comment_reported') AS reports,
+         count(*) FILTER (event_type = 'comment_removed') AS removals,
+         count(*) FILTER (removal_source = 'moderation') AS removals_moderation,
+         count(*) FILTER (removal_source = 'creator_single') AS removals_creator_single,
+         count(*) FILTER (removal_source = 'creator_bulk') AS removals_creator_bulk
+  FROM events
+  WHERE event_type IN ('comment_reported', 'comment_removed')
+    AND comment_id IN (SELECT comment_id FROM posts WHERE in_experiment)
+  GROUP BY comment_id
+), post_counts AS (
+  SELECT p.experiment_id, p.user_id,
+         count(*) FILTER (p.in_experiment) AS posts,
+         count(*) FILTER (p.in_experiment AND p.toxic) AS toxic_posts,
+         coalesce(sum(r.reports) FILTER (p.in_experiment), 0) AS reports,
+         coalesce(sum(r.removals) FILTER (p.in_experiment), 0) AS removals,
+         coalesce(sum(r.removals_moderation) FILTER (p.in_experiment), 0) AS removals_moderation,
+         coalesce(sum(r.removals_creator_single) FILTER (p.in_experiment), 0) AS removals_creator_single,
+         coalesce(sum(r.removals_creator_bulk) FILTER (p.in_experiment), 0) AS removals_creator_bulk,
+         count(*) FILTER (NOT p.in_experiment) AS pre_posts,
+         count(*) FILTER (NOT p.in_experiment AND p.toxic) AS pre_toxic_posts
+  FROM posts p LEFT JOIN reactions r USING (comment_id)
+  GROUP BY ALL
+)
+SELECT u.experiment_id, u.user_id, u.variant, u.country, u.platform,
+       coalesce(a.attempts, 0) AS attempts,
+       coalesce(a.withdrawn, 0) AS withdrawn,
+       coalesce(a.changed, 0) AS changed,
+       coalesce(a.posted_unchanged, 0) AS posted_unchanged,
+       coalesce(a.withdrawn, 0) + coalesce(a.changed, 0) AS withdrawn_or_changed,
+       coalesce(a.defused, 0) AS defused,
+       a.first_withdrawn_or_changed,
+       coalesce(a.attempts_band1, 0) AS attempts_band1,
+       coalesce(a.withdrawn_or_changed_band1, 0) AS withdrawn_or_changed_band1,
+       coalesce(a.attempts_band2, 0) AS attempts_band2,
+       coalesce(a.withdrawn_or_changed_band2, 0) AS withdrawn_or_changed_band2,
+       coalesce(p.posts, 0) AS posts,
+       coalesce(p.toxic_posts, 0) AS toxic_posts,
+       coalesce(p.reports, 0) AS reports,
+       coalesce(p.removals, 0) AS removals,
+       coalesce(p.removals_moderation, 0) AS removals_moderation,
+       coalesce(p.removals_creator_single, 0) AS removals_creator_single,
+       coalesce(p.removals_creator_bulk, 0) AS removals_creator_bulk,
+       coalesce(p.pre_posts, 0) AS pre_posts,
+       coalesce(p.pre_toxic_posts, 0) AS pre_toxic_posts
+FROM users u
+LEFT JOIN attempts a USING (experiment_id, user_id)
+LEFT JOIN post_counts p USING (experiment_id, user_id);

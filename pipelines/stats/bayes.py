@@ -1,0 +1,96 @@
+"""Bayesian read-out of an effect estimate under a Gaussian approximation.
+
+The likelihood of the true effect ``delta`` given the estimate is taken as ``diff ~ N(delta, se^2)`` (the
+same large-sample normal approximation the frequentist tests use, as in GrowthBook's ``gbstats`` Bayesian
+engine; expected loss as the decision quantity follows Stucchio 2015, "Bayesian A/B Testing at VWO").
+With a normal prior ``N(m0, s0^2)`` the posterior is normal with precision-weighted mean (conjugate
+normal-normal update):
+
+    1 / s1^2 = 1 / s0^2 + 1 / se^2,     m1 = s1^2 (m0 / s0^2 + diff / se^2)
+
+A flat prior (``prior_sd = inf``, the default) gives ``N(diff, se^2)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+__all__ = ["BayesianEstimate", "bayesian_compare"]
+
+
+@dataclass(frozen=True)
+class BayesianEstimate:
+    """Posterior summary of the effect ``delta`` (variant minus control, in the metric's units).
+
+    Attributes:
+        chance_to_beat_control: Posterior probability that the variant is better than control:
+            ``P(delta > 0)`` when higher is better, ``P(delta < 0)`` otherwise.
+        expected_loss: Expected loss of shipping the variant, ``E[max(0, -g)]`` where ``g`` is the effect
+            signed so that positive is good - the average shortfall in the metric's units if the variant
+            is in fact worse. 0 means no risk.
+        prior: Human-readable statement of the prior used.
+        ci_low: Lower end of the equal-tailed ``1 - alpha`` posterior credible interval of ``delta``.
+        ci_high: Upper end of that interval.
+    """
+
+    chance_to_beat_control: float
+    expected_loss: float
+    prior: str
+    ci_low: float
+    ci_high: float
+
+
+def bayesian_compare(
+    diff: float,
+    se: float,
+    *,
+    higher_is_better: bool = True,
+    prior_mean: float = 0.0,
+    prior_sd: float = math.inf,
+    alpha: float = 0.05,
+) -> BayesianEstimate:
+    """Chance to beat control, expected loss and credible interval for a normal posterior.
+
+    With the posterior ``delta ~ N(m1, s1^2)`` (module docstring) and ``g = delta`` (or ``-delta`` when
+    lower is better, ``mu_g = +/- m1``):
+
+        chance_to_beat_control = Phi(mu_g / s1)
+        expected_loss = E[max(0, -g)] = s1 phi(mu_g / s1) - mu_g Phi(-mu_g / s1)
+
+    (the normal partial expectation, a.k.a. the unit normal loss function). Non-finite or non-positive ``se``
+    gives NaN fields.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if not prior_sd > 0:
+        raise ValueError(f"prior_sd must be positive (inf for a flat prior), got {prior_sd}")
+    if math.isinf(prior_sd):
+        prior = "flat (improper uniform) prior on the effect"
+    else:
+        prior = f"normal prior on the effect: mean {prior_mean:g}, sd {prior_sd:g}"
+    if not (math.isfinite(diff) and math.isfinite(se) and se > 0):
+        nan = math.nan
+        return BayesianEstimate(nan, nan, prior, nan, nan)
+
+    if math.isinf(prior_sd):
+        post_mean, post_sd = diff, se
+    else:
+        precision = 1.0 / prior_sd**2 + 1.0 / se**2
+        post_sd = math.sqrt(1.0 / precision)
+        post_mean = (prior_mean / prior_sd**2 + diff / se**2) / precision
+
+    mu_good = post_mean if higher_is_better else -post_mean
+    z = mu_good / post_sd
+    chance = float(stats.norm.cdf(z))
+    loss = float(post_sd * stats.norm.pdf(z) - mu_good * stats.norm.cdf(-z))
+    critical = float(stats.norm.ppf(1.0 - alpha / 2.0))
+    return BayesianEstimate(
+        chance_to_beat_control=chance,
+        expected_loss=max(loss, 0.0),
+        prior=prior,
+        ci_low=post_mean - critical * post_sd,
+        ci_high=post_mean + critical * post_sd,
+    )

@@ -78,7 +78,7 @@ def _raise_on_failure(result: object) -> None:
 def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) -> RunSummary:
     import duckdb
 
-    from pipelines.report.text import p_value, percent, points
+    from pipelines.report.text import bound, p_value, percent, points
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
@@ -97,8 +97,8 @@ def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) 
         prefix = f"{exp_id} / " if len(experiment_ids) > 1 else ""
         headline.append(
             f"{prefix}{variant}: {percent(vv, 'en')} withdrew or changed vs {percent(vc, 'en')} in {control}, "
-            f"{points(diff, 'en')} (95 % CI {points(low, 'en')[1:] if low >= 0 else points(low, 'en')} to "
-            f"{points(high, 'en')[1:] if high >= 0 else points(high, 'en')}), {p_value(p, 'en')} — {decision}"
+            f"{points(diff, 'en')} (95 % CI {bound(low, 'en')} to {bound(high, 'en')}), {p_value(p, 'en')}"
+            f" — {decision}"
         )
     reports = [settings.reports_dir / e / "index.html" for e in experiment_ids]
     return RunSummary(dates, headline, reports, [r[0] for r in srm])
@@ -137,9 +137,9 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         shutil.rmtree(out)
     print(f"simulating {args.users:,} users over {args.days} days into {out} …", flush=True)
     simulate(out, users=args.users, days=args.days, seed=args.seed, fmt=args.format)
-    settings = Settings(out / "events", out / "experiments.yml", out / "warehouse.duckdb", Path(args.reports))
-    settings = Settings(*(p.resolve() for p in (settings.events_root, settings.registry, settings.warehouse,
-                                                 settings.reports_dir)))
+    out = out.resolve()
+    settings = Settings(out / "events", out / "experiments.yml", out / "warehouse.duckdb",
+                        Path(args.reports).resolve())
     _print_summary(run(settings, show_progress=sys.stderr.isatty()))
 
 

@@ -217,7 +217,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, name: str, **substitutions: str) -> 
     """Rebuild the unpartitioned table ``name`` from ``sql/<name>.sql`` atomically; return its row count."""
     con.execute("BEGIN TRANSACTION")
     try:
-        run_sql(con, name, **{**SUBSTITUTIONS.get(name, {}), **substitutions})
+        run_sql(con, name, None, **{**SUBSTITUTIONS.get(name, {}), **substitutions})
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

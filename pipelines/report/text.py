@@ -33,6 +33,13 @@ def points(x: float | None, lang: Lang, digits: int = 1) -> str:
     return f"{sign}{number(abs(x) * 100, lang, digits)} {'Pp' if lang == 'de' else 'pp'}"
 
 
+def bound(x: float | None, lang: Lang, digits: int = 1) -> str:
+    """An interval bound in points, signed only when negative: 27.8 / −1.2."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return ("−" if x < 0 else "") + number(abs(x) * 100, lang, digits)
+
+
 def signed(x: float | None, lang: Lang, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"

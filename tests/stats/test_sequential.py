@@ -38,7 +38,8 @@ def test_confidence_sequence_matches_formula_with_sigma_from_se(n):
     diff, se, alpha = 0.3, 0.05, 0.05
     rho2 = optimal_rho_squared(10_000, alpha)
     half = se * math.sqrt(n) * _paper_margin(n, rho2, alpha)
-    assert confidence_sequence(diff, se, n, alpha=alpha) == pytest.approx((diff - half, diff + half), rel=1e-12)
+    expected = (diff - half, diff + half)
+    assert confidence_sequence(diff, se, n, alpha=alpha) == pytest.approx(expected, rel=1e-12)
 
 
 def test_confidence_sequence_is_wider_than_fixed_horizon_interval_at_every_n():

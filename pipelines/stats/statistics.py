@@ -28,17 +28,24 @@ NAN = float("nan")
 def _coerce(obj: Any) -> None:
     """Normalise field types in place (frozen dataclass): ``n`` to int, every sum to float.
 
-    The SQL layer may hand over numpy scalars, Decimals or integer sums; the formulas want floats.
+    The SQL layer may hand over numpy scalars, Decimals or integer sums; the formulas want floats. SQL's
+    ``SUM`` over no rows is NULL, so a sum of ``None`` is read as 0 when ``n == 0`` (an empty segment);
+    with ``n > 0`` a missing sum is an upstream bug and raises ``ValueError``.
     """
+    as_float = float(obj.n)
+    if not as_float.is_integer() or as_float < 0:
+        raise ValueError(f"{type(obj).__name__}.n must be a non-negative integer, got {obj.n!r}")
+    n = int(as_float)
+    object.__setattr__(obj, "n", n)
     for f in fields(obj):
-        value = getattr(obj, f.name)
         if f.name == "n":
-            as_float = float(value)
-            if not as_float.is_integer() or as_float < 0:
-                raise ValueError(f"{type(obj).__name__}.n must be a non-negative integer, got {value!r}")
-            object.__setattr__(obj, "n", int(as_float))
-        else:
-            object.__setattr__(obj, f.name, float(value))
+            continue
+        value = getattr(obj, f.name)
+        if value is None:
+            if n > 0:
+                raise ValueError(f"{type(obj).__name__}.{f.name} is missing (None) with n={n}")
+            value = 0.0
+        object.__setattr__(obj, f.name, float(value))
 
 
 def _sample_variance(n: int, total: float, total_squares: float) -> float:

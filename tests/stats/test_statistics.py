@@ -96,9 +96,17 @@ def test_fields_are_coerced_to_int_and_float_from_numpy_and_decimal():
     assert ProportionStatistic(n=10.0, sum=3).n == 10  # type: ignore[arg-type]
 
 
+def test_null_sums_of_an_empty_segment_are_read_as_zero():
+    # SQL SUM over no rows is NULL: an empty segment arrives as n=0 with None sums
+    empty = RatioStatistic(0, None, None, None, None, None)  # type: ignore[arg-type]
+    assert empty.m_sum == 0.0 and math.isnan(empty.mean)
+    assert (empty + RatioStatistic(2, 1, 1, 2, 2, 1)).mean == 0.5
+
+
 @pytest.mark.parametrize(
     "make",
     [
+        lambda: SampleMeanStatistic(n=3, sum=None, sum_squares=0),  # type: ignore[arg-type]
         lambda: SampleMeanStatistic(n=-1, sum=0, sum_squares=0),
         lambda: SampleMeanStatistic(n=2.5, sum=0, sum_squares=0),
         lambda: ProportionStatistic(n=5, sum=6),

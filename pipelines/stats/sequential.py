@@ -78,11 +78,14 @@ def confidence_sequence(
 
     Returns:
         ``(low, high)`` = ``diff -/+ sigma * margin(n)`` with the Waudby-Smith et al. (2024) normal-mixture
-        margin documented in the module docstring. ``(nan, nan)`` when ``n < 1`` or ``se`` is not finite.
-        For the usual alphas it is wider than the fixed-horizon interval at every ``n`` - the price of
-        being allowed to look every day.
+        margin documented in the module docstring. ``(nan, nan)`` when ``n < 1`` or ``se`` is not a
+        finite positive number (a zero standard error would give a zero-width interval, which is not a
+        valid confidence statement). For the usual alphas it is wider than the fixed-horizon interval at
+        every ``n`` - the price of being allowed to look every day. Being asymptotic, it relies on the
+        same normal approximation as the fixed-horizon tests, so it is unreliable with very few events
+        (e.g. results whose ``method`` is ``fisher_exact``).
     """
-    if n < 1 or not math.isfinite(se) or not math.isfinite(diff):
+    if n < 1 or not (math.isfinite(se) and se > 0) or not math.isfinite(diff):
         _check_alpha(alpha)
         return math.nan, math.nan
     sigma = se * math.sqrt(n)

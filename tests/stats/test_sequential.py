@@ -58,7 +58,7 @@ def test_confidence_sequence_is_tightest_relative_to_fixed_horizon_near_tuning_n
 def test_degenerate_inputs_give_nan_and_bad_alpha_raises():
     assert all(math.isnan(v) for v in confidence_sequence(0.1, math.nan, 100))
     assert all(math.isnan(v) for v in confidence_sequence(0.1, 0.01, 0))
-    assert confidence_sequence(0.1, 0.0, 100) == (0.1, 0.1)
+    assert all(math.isnan(v) for v in confidence_sequence(0.1, 0.0, 100))  # no zero-width "certainty"
     with pytest.raises(ValueError):
         confidence_sequence(0.1, 0.01, 100, alpha=0.0)
     with pytest.raises(ValueError):

@@ -3,10 +3,10 @@
 
 import dagster as dg
 
-from assets.raw import POOL
+from assets.raw import ON_UPSTREAM_CHANGE, POOL
 from pipelines import progress, warehouse
 from pipelines.registry import load_registry
-from pipelines.resources import NudgePaths, Warehouse
+from pipelines.resources import NudgeConfig, Warehouse
 
 
 @dg.asset(
@@ -15,8 +15,9 @@ from pipelines.resources import NudgePaths, Warehouse
     kinds={"duckdb", "yaml"},
     group_name="experiment",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
 )
-def experiment_registry(warehouse_db: Warehouse, paths: NudgePaths) -> dg.MaterializeResult:
+def experiment_registry(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.MaterializeResult:
     experiments = load_registry(paths.registry)
     with warehouse_db.get_connection() as con:
         warehouse.write_registry(con, experiments)
@@ -36,6 +37,7 @@ def experiment_registry(warehouse_db: Warehouse, paths: NudgePaths) -> dg.Materi
     kinds={"duckdb"},
     group_name="experiment",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
 )
 def assignments(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
@@ -53,6 +55,7 @@ def assignments(warehouse_db: Warehouse) -> dg.MaterializeResult:
     kinds={"duckdb"},
     group_name="experiment",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
 )
 def triggered_attempts(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from assets.raw import POOL
+from assets.raw import ON_UPSTREAM_CHANGE, POOL
 from pipelines import progress, warehouse
 from pipelines.resources import Warehouse
 
@@ -15,6 +15,7 @@ from pipelines.resources import Warehouse
     kinds={"duckdb"},
     group_name="metrics",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
 )
 def user_metrics(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
@@ -31,6 +32,7 @@ def user_metrics(warehouse_db: Warehouse) -> dg.MaterializeResult:
     kinds={"duckdb"},
     group_name="metrics",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
 )
 def arm_statistics(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:

@@ -3,15 +3,24 @@
 
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines import progress, warehouse
 from pipelines.partitions import arrival_date_partitions
-from pipelines.resources import NudgePaths, Warehouse
+from pipelines.resources import NudgeConfig, Warehouse
 
 POOL = "duckdb_writer"
+
+#: Downstream assets rebuild when anything upstream changed (a new or re-loaded arrival date), once nothing
+#: upstream is still running. Used by the UI's automation; `nudge run` materialises everything explicitly.
+ON_UPSTREAM_CHANGE = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("on upstream change")
 
 
 @dg.multi_asset(
@@ -36,7 +45,7 @@ POOL = "duckdb_writer"
     pool=POOL,
 )
 def raw_events(
-    context: dg.AssetExecutionContext, warehouse_db: Warehouse, paths: NudgePaths
+    context: dg.AssetExecutionContext, warehouse_db: Warehouse, paths: NudgeConfig
 ) -> Iterator[dg.MaterializeResult]:
     events_root = Path(paths.events_root)
     totals = {"files": 0, "rows_read": 0, "rows_valid": 0, "rows_quarantined": 0}
@@ -65,19 +74,49 @@ def raw_events(
 
 
 @dg.asset(
-    deps=["raw_events"],
+    deps=["raw_events", "quarantined_events"],
     description="One row per distinct event_id over all arrival dates (first delivery kept), no raw text; "
     "plus delivery_findings (duplicate and conflicting re-deliveries per arrival date).",
     kinds={"duckdb"},
     group_name="raw",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
+    check_specs=[
+        dg.AssetCheckSpec("quarantine_share_within_limit", asset="events",
+                          description="Fails when any arrival date rejected more than the configured share of "
+                          "its rows (NUDGE_MAX_QUARANTINE_SHARE, default 5 %)."),
+        dg.AssetCheckSpec("new_data_recently", asset="events",
+                          description="Warns when the newest arrival date is older than NUDGE_STALE_AFTER_HOURS "
+                          "(default 36 h)."),
+    ],
 )
-def events(warehouse_db: Warehouse) -> dg.MaterializeResult:
+def events(warehouse_db: Warehouse, paths: NudgeConfig) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
         rows = warehouse.rebuild(con, "events")
         warehouse.rebuild(con, "delivery_findings")
         dupes = con.execute(
             "SELECT coalesce(sum(count), 0) FROM delivery_findings WHERE reason = 'duplicate_event'"
         ).fetchall()[0][0]
+        shares = con.execute(
+            "SELECT arrival_date::VARCHAR, sum(rows_quarantined) / greatest(sum(rows_read), 1) AS share "
+            "FROM ingested_files GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        newest = con.execute("SELECT max(arrival_date) FROM ingested_files").fetchall()[0][0]
     progress.step("events", f"{rows:,} distinct events, {int(dupes):,} duplicate deliveries dropped")
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "duplicates_dropped": int(dupes)})
+    yield dg.MaterializeResult(metadata={"dagster/row_count": rows, "duplicates_dropped": int(dupes)})
+    too_dirty = {d: round(float(s), 4) for d, s in shares if s > paths.max_quarantine_share}
+    yield dg.AssetCheckResult(
+        check_name="quarantine_share_within_limit", passed=not too_dirty,
+        metadata={"limit": paths.max_quarantine_share, "days_over_limit": dg.MetadataValue.json(too_dirty),
+                  "worst_share": max((float(s) for _, s in shares), default=0.0)},
+    )
+    age_hours = None
+    if newest is not None:
+        end_of_day = datetime.combine(newest, time(23, 59, 59), tzinfo=UTC)
+        age_hours = max(0.0, (datetime.now(UTC) - end_of_day).total_seconds() / 3600)
+    yield dg.AssetCheckResult(
+        check_name="new_data_recently",
+        passed=age_hours is not None and age_hours <= paths.stale_after_hours,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"newest_arrival_date": str(newest), "hours_since": round(age_hours or -1.0, 1)},
+    )

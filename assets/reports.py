@@ -5,11 +5,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.raw import POOL
+from assets.raw import ON_UPSTREAM_CHANGE, POOL
 from pipelines import progress
 from pipelines.registry import load_registry
 from pipelines.report.build import write_reports
-from pipelines.resources import NudgePaths, Warehouse
+from pipelines.resources import NudgeConfig, Warehouse
 
 
 @dg.asset(
@@ -19,8 +19,9 @@ from pipelines.resources import NudgePaths, Warehouse
     kinds={"html", "plotly"},
     group_name="reports",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
 )
-def experiment_reports(warehouse_db: Warehouse, paths: NudgePaths) -> dg.MaterializeResult:
+def experiment_reports(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.MaterializeResult:
     experiments = load_registry(paths.registry)
     with warehouse_db.get_connection() as con:
         written = write_reports(con, experiments, Path(paths.reports_dir))

@@ -1,80 +1,99 @@
 """Results layer (results-v1): experiment_results, sample_ratio_checks and data_quality."""
 
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import dagster as dg
 
-from assets.raw import POOL
+from assets.raw import ON_UPSTREAM_CHANGE, POOL
 from pipelines import progress, results, warehouse
 from pipelines.registry import load_registry
-from pipelines.resources import NudgePaths, Warehouse
-
-RESULT_TYPES = {
-    "experiment_id": "VARCHAR", "metric": "VARCHAR", "segment_dim": "VARCHAR", "segment_value": "VARCHAR",
-    "variant": "VARCHAR", "control": "VARCHAR", "units_control": "BIGINT", "units_variant": "BIGINT",
-    "value_control": "DOUBLE", "value_variant": "DOUBLE", "diff": "DOUBLE", "diff_ci_low": "DOUBLE",
-    "diff_ci_high": "DOUBLE", "rel_diff": "DOUBLE", "p_value": "DOUBLE", "p_value_adjusted": "DOUBLE",
-    "method": "VARCHAR", "seq_ci_low": "DOUBLE", "seq_ci_high": "DOUBLE", "rel_ci_low": "DOUBLE",
-    "rel_ci_high": "DOUBLE", "se": "DOUBLE", "variance_reduction": "DOUBLE", "chance_to_beat_control": "DOUBLE",
-    "expected_loss": "DOUBLE", "adjustment": "VARCHAR", "decision": "VARCHAR", "guardrail_status": "VARCHAR",
-}
-assert tuple(RESULT_TYPES) == results.RESULT_COLUMNS
-
-SRM_TYPES = {
-    "experiment_id": "VARCHAR", "segment_dim": "VARCHAR", "segment_value": "VARCHAR",
-    "assigned_users": "VARCHAR", "planned_split": "VARCHAR", "total_users": "BIGINT", "chi_square": "DOUBLE",
-    "degrees_of_freedom": "INTEGER", "p_value": "DOUBLE", "passed": "BOOLEAN",
-}
-
+from pipelines.report.build import write_withheld_report
+from pipelines.resources import NudgeConfig, Warehouse
 
 @dg.asset(
     deps=["arm_statistics"],
     description="Sample-ratio mismatch: assigned users per arm against the registry's planned split "
-    "(chi-square, fails at p < 0.001), per experiment overall (segment 'all') and per country and platform.",
+    "(chi-square, fails at p < 0.001), per experiment overall (segment 'all') and per country and platform. "
+    "A failure blocks publication: the experiment's results are withdrawn and its report replaced by a red "
+    "notice saying why.",
     kinds={"duckdb", "python"},
     group_name="results",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
+    check_specs=[
+        dg.AssetCheckSpec("sample_ratio_matches_plan", asset="sample_ratio_checks", blocking=True,
+                          description="Blocking: every experiment's arms have the planned sizes (p ≥ 0.001).")
+    ],
 )
-def sample_ratio_checks(warehouse_db: Warehouse) -> dg.MaterializeResult:
+def sample_ratio_checks(
+    warehouse_db: Warehouse, paths: NudgeConfig
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    experiments = {e.id: e for e in load_registry(paths.registry)}
     with warehouse_db.get_connection() as con:
         counts = warehouse.fetch_dicts(con, "SELECT * FROM sample_ratio_counts")
         rows = results.sample_ratio_checks(counts)
-        warehouse.replace_table(con, "sample_ratio_checks", SRM_TYPES, rows)
-    overall = [r for r in rows if r["segment_dim"] == "all"]
+        warehouse.replace_table(con, "sample_ratio_checks", results.SRM_TYPES, rows)
+        overall = [r for r in rows if r["segment_dim"] == "all"]
+        failing = [r for r in overall if not r["passed"]]
+        for r in failing:  # withdraw what was published before: stale results must not stay up
+            con.execute("DELETE FROM experiment_results WHERE experiment_id = $e", {"e": r["experiment_id"]})
+            write_withheld_report(con, experiments[r["experiment_id"]], Path(paths.reports_dir))
     progress.step("sample_ratio_checks", ", ".join(f"{r['experiment_id']} {'pass' if r['passed'] else 'FAIL'}"
                                                    for r in overall))
-    return dg.MaterializeResult(
-        metadata={
-            "checks": dg.MetadataValue.md(
-                "| experiment | users | p | passed |\n|---|---|---|---|\n"
-                + "\n".join(f"| {r['experiment_id']} | {r['assigned_users']} | {r['p_value']:.3g} | {r['passed']} |"
-                            for r in overall)
-            )
-        }
+    table = "| experiment | users | p | passed |\n|---|---|---|---|\n" + "\n".join(
+        f"| {r['experiment_id']} | {r['assigned_users']} | {r['p_value']:.3g} | {r['passed']} |" for r in overall
+    )
+    yield dg.MaterializeResult(metadata={"checks": dg.MetadataValue.md(table)})
+    yield dg.AssetCheckResult(
+        check_name="sample_ratio_matches_plan", passed=not failing,
+        description="Sample-ratio mismatch in " + ", ".join(r["experiment_id"] for r in failing) if failing else None,
+        metadata={"failing_experiments": dg.MetadataValue.json([r["experiment_id"] for r in failing])},
     )
 
 
 @dg.asset(
-    deps=["arm_statistics", "experiment_registry"],
+    deps=["arm_statistics", "experiment_registry", "sample_ratio_checks"],
     description="One row per (experiment, metric, segment, treatment arm): per-arm values, the effect with "
     "its 95 % fixed-horizon and always-valid intervals, p-values raw and adjusted, Bayesian chance to beat "
     "control, and the decision (results-v1).",
     kinds={"duckdb", "python"},
     group_name="results",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
+    check_specs=[
+        dg.AssetCheckSpec("results_are_complete_and_consistent", asset="experiment_results",
+                          description="Every treatment arm of every experiment has the headline result, and "
+                          "p_value_adjusted ≥ p_value everywhere."),
+    ],
 )
-def experiment_results(warehouse_db: Warehouse, paths: NudgePaths) -> dg.MaterializeResult:
+def experiment_results(
+    warehouse_db: Warehouse, paths: NudgeConfig
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     experiments = load_registry(paths.registry)
     with warehouse_db.get_connection() as con:
         arm_rows = warehouse.fetch_dicts(con, "SELECT * FROM arm_statistics")
         rows = results.experiment_results(arm_rows, experiments)
-        warehouse.replace_table(con, "experiment_results", RESULT_TYPES, rows)
+        warehouse.replace_table(con, "experiment_results", results.RESULT_TYPES, rows)
     headline = [r for r in rows if r["metric"] == "withdraw_or_change_rate" and r["segment_dim"] == "all"]
     progress.step("experiment_results", f"{len(rows):,} results")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(rows),
             "headline": dg.MetadataValue.md(headline_markdown(headline)),
         }
+    )
+    expected = {(e.id, v) for e in experiments for v in e.treatments}
+    missing = sorted(expected - {(r["experiment_id"], r["variant"]) for r in headline})
+    inconsistent = sum(
+        1 for r in rows
+        if r["p_value"] is not None and r["p_value_adjusted"] is not None and r["p_value_adjusted"] < r["p_value"]
+    )
+    yield dg.AssetCheckResult(
+        check_name="results_are_complete_and_consistent", passed=not missing and inconsistent == 0,
+        metadata={"arms_without_headline": dg.MetadataValue.json([list(m) for m in missing]),
+                  "adjusted_below_raw": inconsistent},
     )
 
 
@@ -99,6 +118,7 @@ def headline_markdown(headline: list[dict]) -> str:
     kinds={"duckdb"},
     group_name="results",
     pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
 )
 def data_quality(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:

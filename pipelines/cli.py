@@ -49,7 +49,7 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
 
     progress.enable(show_progress)
     defs = build_definitions(settings)
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(ARRIVAL_DATES, dates)
         ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(
@@ -60,9 +60,28 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
         analysis_run = defs.resolve_job_def(ANALYSIS_JOB).execute_in_process(
             run_config=quiet, instance=instance, raise_on_error=False
         )
+        if not analysis_run.success:
+            _raise_on_sample_ratio_mismatch(settings)
         _raise_on_failure(analysis_run)
     progress.enable(False)
     return _summarise(settings, dates, [e.id for e in experiments])
+
+
+def _raise_on_sample_ratio_mismatch(settings: Settings) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        failing = [r[0] for r in con.execute(
+            "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed ORDER BY 1"
+        ).fetchall()]
+    except duckdb.Error:
+        return
+    finally:
+        con.close()
+    if failing:
+        where = ", ".join(str(settings.reports_dir / e / "index.html") for e in failing)
+        raise CliError(f"sample-ratio mismatch in {', '.join(failing)}: results withheld, see {where}")
 
 
 def _raise_on_failure(result: object) -> None:

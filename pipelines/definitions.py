@@ -1,4 +1,4 @@
-"""The Dagster code location: assets, jobs, sensor and resources. `dagster dev` and `nudge run` both use
+"""The Dagster code location: assets, checks, jobs, sensor, schedule and resources. `dagster dev` and `nudge run` both use
 :func:`build_definitions`, so the UI and the command line run the same asset graph."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets import experiment, metrics, raw, reports, results
 from pipelines.resources import Settings
+from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import build_arrival_sensor
 
 ALL_ASSETS = [
@@ -44,6 +45,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=ALL_ASSETS,
         jobs=[ingest_job, analysis_job],
         sensors=[build_arrival_sensor(ingest_job)],
+        schedules=[build_nightly_schedule(ingest_job)],
         resources=settings.resources(),
     )
 

@@ -38,12 +38,14 @@ class Warehouse(DuckDBResource):
             con.close()
 
 
-class NudgePaths(dg.ConfigurableResource):
-    """Where the event logs arrive, the experiment registry, and where reports are written."""
+class NudgeConfig(dg.ConfigurableResource):
+    """Where the event logs arrive, the experiment registry, where reports go, and the check limits."""
 
     events_root: str
     registry: str
     reports_dir: str
+    max_quarantine_share: float = 0.05  # raw-quality check fails above this share of rejected rows per day
+    stale_after_hours: int = 36  # freshness check warns when the newest arrival date is older than this
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ class Settings:
     def resources(self) -> dict[str, object]:
         return {
             "warehouse_db": Warehouse(database=str(self.warehouse), memory_limit=self.memory_limit),
-            "paths": NudgePaths(
-                events_root=str(self.events_root), registry=str(self.registry), reports_dir=str(self.reports_dir)
+            "paths": NudgeConfig(
+                events_root=str(self.events_root),
+                registry=str(self.registry),
+                reports_dir=str(self.reports_dir),
+                max_quarantine_share=float(os.environ.get("NUDGE_MAX_QUARANTINE_SHARE", "0.05")),
+                stale_after_hours=int(os.environ.get("NUDGE_STALE_AFTER_HOURS", "36")),
             ),
         }

@@ -32,14 +32,23 @@ SEQUENTIAL_TUNING_N = 10_000  # users (both arms) at which the confidence sequen
 
 Row = Mapping[str, Any]
 
-#: Column order of experiment_results: results-v1 first, then our additions.
-RESULT_COLUMNS = (
-    "experiment_id", "metric", "segment_dim", "segment_value", "variant", "control",
-    "units_control", "units_variant", "value_control", "value_variant", "diff", "diff_ci_low", "diff_ci_high",
-    "rel_diff", "p_value", "p_value_adjusted", "method",
-    "seq_ci_low", "seq_ci_high", "rel_ci_low", "rel_ci_high", "se", "variance_reduction",
-    "chance_to_beat_control", "expected_loss", "adjustment", "decision", "guardrail_status",
-)
+#: Columns of experiment_results (results-v1 first, then our additions) and sample_ratio_checks.
+RESULT_TYPES = {
+    "experiment_id": "VARCHAR", "metric": "VARCHAR", "segment_dim": "VARCHAR", "segment_value": "VARCHAR",
+    "variant": "VARCHAR", "control": "VARCHAR", "units_control": "BIGINT", "units_variant": "BIGINT",
+    "value_control": "DOUBLE", "value_variant": "DOUBLE", "diff": "DOUBLE", "diff_ci_low": "DOUBLE",
+    "diff_ci_high": "DOUBLE", "rel_diff": "DOUBLE", "p_value": "DOUBLE", "p_value_adjusted": "DOUBLE",
+    "method": "VARCHAR", "seq_ci_low": "DOUBLE", "seq_ci_high": "DOUBLE", "rel_ci_low": "DOUBLE",
+    "rel_ci_high": "DOUBLE", "se": "DOUBLE", "variance_reduction": "DOUBLE", "chance_to_beat_control": "DOUBLE",
+    "expected_loss": "DOUBLE", "adjustment": "VARCHAR", "decision": "VARCHAR", "guardrail_status": "VARCHAR",
+}
+
+SRM_TYPES = {
+    "experiment_id": "VARCHAR", "segment_dim": "VARCHAR", "segment_value": "VARCHAR",
+    "assigned_users": "VARCHAR", "planned_split": "VARCHAR", "total_users": "BIGINT", "chi_square": "DOUBLE",
+    "degrees_of_freedom": "INTEGER", "p_value": "DOUBLE", "passed": "BOOLEAN",
+}
+
 
 
 def statistic(metric: Metric, row: Row) -> Any:

@@ -28,6 +28,7 @@ from pipelines.contract import (
 )
 from pipelines.metrics import metric_structs_sql
 from pipelines.registry import Experiment
+from pipelines.results import RESULT_TYPES, SRM_TYPES
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 EVENT_COLUMNS = ", ".join(f.name for f in FIELDS)
@@ -55,8 +56,12 @@ def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the partition-filled tables and the empty result tables (results-v1) if they do not exist."""
     event_columns = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
     run_sql(con, "schema", event_columns=event_columns)
+    for name, columns in (("experiment_results", RESULT_TYPES), ("sample_ratio_checks", SRM_TYPES)):
+        cols = ", ".join(f"{c} {t}" for c, t in columns.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
 
 
 # --- raw layer -------------------------------------------------------------------------------------------
@@ -223,6 +228,11 @@ def rebuild(con: duckdb.DuckDBPyConnection, name: str, **substitutions: str) -> 
         con.execute("ROLLBACK")
         raise
     return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n",
+                            {"n": name}).fetchall()[0][0])
 
 
 def fetch_dicts(con: duckdb.DuckDBPyConnection, query: str, params: Mapping[str, Any] | None = None

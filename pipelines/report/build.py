@@ -197,3 +197,37 @@ def _render_index(experiments: list[Experiment]) -> str:
     )
     return (f'<!doctype html><html><head><meta charset="utf-8"><title>{t("index_title", "en")}</title></head>'
             f"<body><h1>{t('index_title', 'en')}</h1><ul>{items}</ul></body></html>")
+
+
+def write_withheld_report(con: duckdb.DuckDBPyConnection, exp: Experiment, reports_dir: Path) -> list[Path]:
+    """Replace an experiment's report by a red notice: its arms are not the planned sizes, so no result of
+    it may be read as an effect of the prompt. Shows the sample-ratio check and data quality, no effects."""
+    srm = fetch_dicts(con, "SELECT * FROM sample_ratio_checks WHERE experiment_id = $e ORDER BY segment_dim, "
+                      "segment_value", {"e": exp.id})
+    overall = next((r for r in srm if r["segment_dim"] == "all"), None)
+    folder = reports_dir / exp.id
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for lang in LANGS:
+        p = number(overall["p_value"], lang, 6) if overall else "–"
+        rows = "".join(
+            f"<tr><td>{html.escape(r['segment_dim'])}</td><td>{html.escape(r['segment_value'])}</td>"
+            f"<td>{html.escape(r['assigned_users'])}</td><td>{html.escape(r['planned_split'])}</td>"
+            f"<td class=num>{number(r['p_value'], lang, 4)}</td><td>{'✔' if r['passed'] else '✘'}</td></tr>"
+            for r in srm
+        )
+        page = f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<title>{html.escape(exp.id)} – withheld</title><style>body{{font-family:system-ui,sans-serif;max-width:1000px;
+margin:2em auto}}.banner{{padding:1em;border-radius:6px;background:#fde2e1;border:2px solid #c0392b}}
+td,th{{border-bottom:1px solid #ddd;padding:.3em .6em}}</style></head><body>
+<h1>{t("title", lang)}</h1><p><code>{html.escape(exp.id)}</code></p>
+<div class="banner red" id="trust-banner">{t("srm_fail", lang, p=p)} {t("withheld", lang)}</div>
+<table><tr><th></th><th></th><th>{t("users", lang)}</th><th>plan</th><th>p</th><th></th></tr>{rows}</table>
+</body></html>"""
+        path = folder / ("index.html" if lang == "en" else "index.de.html")
+        path.write_text(page, encoding="utf-8")
+        written.append(path)
+    stale = folder / "results.csv"
+    if stale.exists():
+        stale.unlink()
+    return written

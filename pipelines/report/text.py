@@ -70,6 +70,10 @@ T: dict[str, dict[Lang, str]] = {
         "de": "Diesen Ergebnissen nicht vertrauen: Die Gruppen haben nicht die geplante Größe "
         "(Stichproben-Verhältnis verletzt, p = {p}). Bei Zuweisung oder Logging gingen Personen verloren.",
     },
+    "withheld": {
+        "en": "The results of this experiment are withheld until the cause is found and fixed.",
+        "de": "Die Ergebnisse dieses Experiments werden zurückgehalten, bis die Ursache gefunden und behoben ist.",
+    },
     "win": {"en": "clear win", "de": "klarer Erfolg"},
     "no_evidence": {"en": "no evidence yet", "de": "noch kein Nachweis"},
     "harm": {"en": "harm", "de": "Schaden"},

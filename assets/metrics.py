@@ -28,7 +28,8 @@ def user_metrics(warehouse_db: Warehouse) -> dg.MaterializeResult:
     deps=["user_metrics"],
     description="Per (experiment, arm, segment, metric): n, sums, sums of squares and cross-products of the "
     "per-user values — the only data that leaves SQL — and the assigned users per arm for the sample-ratio "
-    "check (sample_ratio_counts).",
+    "check (sample_ratio_counts), and the headline metric's statistics as of each experiment day "
+    "(daily_arm_statistics).",
     kinds={"duckdb"},
     group_name="metrics",
     pool=POOL,
@@ -38,5 +39,6 @@ def arm_statistics(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
         rows = warehouse.rebuild(con, "arm_statistics")
         warehouse.rebuild(con, "sample_ratio_counts")
+        warehouse.rebuild(con, "daily_arm_statistics")
     progress.step("arm_statistics", f"{rows:,} rows")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})

@@ -57,7 +57,8 @@ def sample_ratio_checks(
     deps=["arm_statistics", "experiment_registry", "sample_ratio_checks"],
     description="One row per (experiment, metric, segment, treatment arm): per-arm values, the effect with "
     "its 95 % fixed-horizon and always-valid intervals, p-values raw and adjusted, Bayesian chance to beat "
-    "control, and the decision (results-v1).",
+    "control, and the decision (results-v1); plus daily_results, the headline effect after each day with "
+    "fixed and always-valid intervals.",
     kinds={"duckdb", "python"},
     group_name="results",
     pool=POOL,
@@ -76,6 +77,8 @@ def experiment_results(
         arm_rows = warehouse.fetch_dicts(con, "SELECT * FROM arm_statistics")
         rows = results.experiment_results(arm_rows, experiments)
         warehouse.replace_table(con, "experiment_results", results.RESULT_TYPES, rows)
+        daily = results.daily_results(warehouse.fetch_dicts(con, "SELECT * FROM daily_arm_statistics"), experiments)
+        warehouse.replace_table(con, "daily_results", results.DAILY_TYPES, daily)
     headline = [r for r in rows if r["metric"] == "withdraw_or_change_rate" and r["segment_dim"] == "all"]
     progress.step("experiment_results", f"{len(rows):,} results")
     yield dg.MaterializeResult(

@@ -87,6 +87,31 @@ CATALOGUE: tuple[Metric, ...] = (
     ),
 )
 
+
+#: Beyond results-v1: removals by who removed, and the learning curve (later prompts per user-day observed,
+#: by days since the user's first prompt).
+EXTRA: tuple[Metric, ...] = tuple(
+    Metric(
+        f"removals_{source}_per_post", f"Removals by {en} per posted comment",
+        f"Entfernungen durch {de} je veröffentlichtem Kommentar",
+        "ratio", f"removals_{source}", "posts", "posts > 0", "per posted comment", "je veröffentlichtem Kommentar",
+        False, percent=False,
+    )
+    for source, en, de in (
+        ("moderation", "moderation", "Moderation"),
+        ("creator_single", "creators one by one", "Creator einzeln"),
+        ("creator_bulk", "creators in bulk", "Creator gesammelt"),
+    )
+) + tuple(
+    Metric(
+        f"trigger_rate_days_{band}", f"Further prompts per user-day, days {en} after the first",
+        f"Weitere Hinweise je Personentag, Tag {de} nach dem ersten",
+        "ratio", f"later_attempts_d{band}", f"exposure_d{band}", f"exposure_d{band} > 0",
+        "per user-day observed", "je beobachtetem Personentag", False, percent=False,
+    )
+    for band, en, de in (("0_1", "0–1", "0–1"), ("2_7", "2–7", "2–7"), ("8_plus", "8+", "8+"))
+)
+CATALOGUE = CATALOGUE + EXTRA
 BY_ID = {m.id: m for m in CATALOGUE}
 METRIC_IDS = tuple(m.id for m in CATALOGUE)
 

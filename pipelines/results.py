@@ -174,6 +174,45 @@ def decision(r: Row) -> str:
     return "win" if good else "harm"
 
 
+DAILY_TYPES = {
+    "experiment_id": "VARCHAR", "metric": "VARCHAR", "as_of": "DATE", "variant": "VARCHAR", "control": "VARCHAR",
+    "units_control": "BIGINT", "units_variant": "BIGINT", "value_control": "DOUBLE", "value_variant": "DOUBLE",
+    "diff": "DOUBLE", "diff_ci_low": "DOUBLE", "diff_ci_high": "DOUBLE", "seq_ci_low": "DOUBLE",
+    "seq_ci_high": "DOUBLE", "p_value": "DOUBLE",
+}
+
+
+def daily_results(daily_rows: Iterable[Row], experiments: Sequence[Experiment]) -> list[dict[str, Any]]:
+    """The effect as it stood after each experiment day, with its fixed-horizon interval (valid only for a
+    single look) and the always-valid interval (valid at every look) — the picture of the nightly peeking."""
+    grouped: dict[tuple[str, str, Any], dict[str, Row]] = {}
+    for r in daily_rows:
+        grouped.setdefault((r["experiment_id"], r["metric"], r["as_of"]), {})[r["variant"]] = r
+    registry = {e.id: e for e in experiments}
+    out = []
+    for (exp_id, metric_id, as_of), arms in sorted(grouped.items()):
+        exp = registry.get(exp_id)
+        if exp is None or exp.control not in arms:
+            continue
+        metric = BY_ID[metric_id]
+        for variant in exp.treatments:
+            if variant not in arms:
+                continue
+            est = compare(statistic(metric, arms[exp.control]), statistic(metric, arms[variant]), alpha=ALPHA)
+            n_total = est.units_control + est.units_variant
+            seq = (math.nan, math.nan)
+            if math.isfinite(est.se) and n_total > 0:
+                seq = confidence_sequence(est.diff, est.se, n_total, alpha=ALPHA, tuning_n=SEQUENTIAL_TUNING_N)
+            out.append({
+                "experiment_id": exp_id, "metric": metric_id, "as_of": as_of, "variant": variant,
+                "control": exp.control, "units_control": est.units_control, "units_variant": est.units_variant,
+                "value_control": est.value_control, "value_variant": est.value_variant, "diff": est.diff,
+                "diff_ci_low": est.ci_low, "diff_ci_high": est.ci_high, "seq_ci_low": seq[0],
+                "seq_ci_high": seq[1], "p_value": est.p_value,
+            })
+    return out
+
+
 def sample_ratio_checks(counts: Iterable[Row]) -> list[dict[str, Any]]:
     """One check per (experiment, segment) of assigned users against the registry's planned split."""
     groups: dict[tuple[str, str, str], list[Row]] = {}

@@ -6,6 +6,31 @@ WITH users AS (
          x.end_date, x.trigger_threshold
   FROM assignments a JOIN registry_experiments x USING (experiment_id)
   WHERE NOT a.contaminated
+), observed_until AS (
+  -- the end of what can be observed of an experiment: its last day, or the newest event if earlier
+  SELECT x.experiment_id,
+         least(CAST(x.end_date + INTERVAL 1 DAY AS TIMESTAMP), (SELECT max(event_ts) FROM events)) AS until
+  FROM registry_experiments x
+), learning AS (
+  -- later triggered attempts by days since the user's first one, and the user-days observed in each band
+  SELECT t.experiment_id, t.user_id,
+         count(*) FILTER (t.attempt_no > 1 AND t.days_since < 2) AS later_attempts_d0_1,
+         count(*) FILTER (t.attempt_no > 1 AND t.days_since >= 2 AND t.days_since < 8) AS later_attempts_d2_7,
+         count(*) FILTER (t.attempt_no > 1 AND t.days_since >= 8) AS later_attempts_d8_plus,
+         greatest(least(any_value(t.observed_days), 2), 0) AS exposure_d0_1,
+         greatest(least(any_value(t.observed_days), 8) - 2, 0) AS exposure_d2_7,
+         greatest(any_value(t.observed_days) - 8, 0) AS exposure_d8_plus
+  FROM (
+    SELECT a.experiment_id, a.user_id,
+           epoch(a.triggered_at - min(a.triggered_at) OVER w) / 86400.0 AS days_since,
+           epoch(o.until - min(a.triggered_at) OVER w) / 86400.0 AS observed_days,
+           row_number() OVER (PARTITION BY a.experiment_id, a.user_id ORDER BY a.triggered_at, a.trigger_event_id)
+             AS attempt_no
+    FROM triggered_attempts a JOIN observed_until o USING (experiment_id)
+    WHERE a.exclusion IS NULL
+    WINDOW w AS (PARTITION BY a.experiment_id, a.user_id)
+  ) t
+  GROUP BY ALL
 ), attempts AS (
   SELECT experiment_id, user_id,
          count(*) AS attempts,
@@ -74,7 +99,14 @@ SELECT u.experiment_id, u.user_id, u.variant, u.country, u.platform,
        coalesce(p.removals_creator_single, 0) AS removals_creator_single,
        coalesce(p.removals_creator_bulk, 0) AS removals_creator_bulk,
        coalesce(p.pre_posts, 0) AS pre_posts,
-       coalesce(p.pre_toxic_posts, 0) AS pre_toxic_posts
+       coalesce(p.pre_toxic_posts, 0) AS pre_toxic_posts,
+       coalesce(l.later_attempts_d0_1, 0) AS later_attempts_d0_1,
+       coalesce(l.later_attempts_d2_7, 0) AS later_attempts_d2_7,
+       coalesce(l.later_attempts_d8_plus, 0) AS later_attempts_d8_plus,
+       coalesce(l.exposure_d0_1, 0) AS exposure_d0_1,
+       coalesce(l.exposure_d2_7, 0) AS exposure_d2_7,
+       coalesce(l.exposure_d8_plus, 0) AS exposure_d8_plus
 FROM users u
 LEFT JOIN attempts a USING (experiment_id, user_id)
-LEFT JOIN post_counts p USING (experiment_id, user_id);
+LEFT JOIN post_counts p USING (experiment_id, user_id)
+LEFT JOIN learning l USING (experiment_id, user_id);

@@ -12,6 +12,7 @@ from pipelines.registry import load_registry
 from pipelines.report.build import write_withheld_report
 from pipelines.resources import NudgeConfig, Warehouse
 
+
 @dg.asset(
     deps=["arm_statistics"],
     description="Sample-ratio mismatch: assigned users per arm against the registry's planned split "

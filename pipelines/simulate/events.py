@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from .aftermath import REPORT_REASONS, SYSTEM_UIDX
 from .constants import (
     ACTIONS,
     ARMS,
@@ -23,7 +24,6 @@ from .constants import (
     SCHEMA_VERSION,
     TYPE_COLUMNS,
 )
-from .aftermath import REPORT_REASONS, SYSTEM_UIDX
 from .ids import NS_COMMENT, NS_DRAFT, NS_EVENT, NS_TEXT, NS_VIDEO, id_strings
 
 #: experiment codes: 0 is the registered experiment, the others are unknown to the registry

@@ -60,8 +60,11 @@ def aftermath(
     n_rep = rng.poisson(rate)
     first_report = ts + _exp_us(rng, 3.0, n)
 
-    p_mod = np.where(n_rep > 0, np.where(toxic, model.moderation_if_reported_toxic, model.moderation_if_reported),
-                     model.moderation_unreported)
+    p_mod = np.where(
+        n_rep > 0,
+        np.where(toxic, model.moderation_if_reported_toxic, model.moderation_if_reported),
+        model.moderation_unreported,
+    )
     mod_ts = np.where(rng.random(n) < p_mod, first_report + _exp_us(rng, 2.0, n), NEVER)
     p_single = np.where(toxic, model.creator_single_toxic, model.creator_single)
     single_ts = np.where(rng.random(n) < p_single, ts + _exp_us(rng, 6.0, n), NEVER)
@@ -76,7 +79,9 @@ def aftermath(
         hot = score >= 0.6
         np.minimum.at(first_hot, video[hot], ts[hot])
         burst_at[chosen] = first_hot[chosen] + (rng.uniform(1, 48, len(chosen)) * HOUR_US).astype(np.int64)
-    in_burst = (burst_at[video] < NEVER) & (ts < burst_at[video]) & (score >= model.bulk_min_score) & (rng.random(n) < 0.9)
+    in_burst = (
+        (burst_at[video] < NEVER) & (ts < burst_at[video]) & (score >= model.bulk_min_score) & (rng.random(n) < 0.9)
+    )
     bulk_ts = np.where(in_burst, burst_at[video] + rng.integers(0, 20 * US, n), NEVER)
 
     removal_ts = np.minimum(np.minimum(mod_ts, single_ts), bulk_ts)
@@ -94,8 +99,9 @@ def aftermath(
     keep = rep_ts < end_ts[rep_idx]
     rep_idx, rep_ts = rep_idx[keep], rep_ts[keep]
     reason_u = rng.random(len(rep_idx))
-    reason = np.where(toxic[rep_idx], np.minimum((reason_u * 3).astype(np.int8), 2),
-                      np.minimum(2 + (reason_u * 3).astype(np.int8), 4)).astype(np.int8)
+    reason = np.where(
+        toxic[rep_idx], np.minimum((reason_u * 3).astype(np.int8), 2), np.minimum(2 + (reason_u * 3).astype(np.int8), 4)
+    ).astype(np.int8)
     reporter = rng.integers(0, n_users, len(rep_idx))
 
     rm = np.flatnonzero(removed)
@@ -103,8 +109,12 @@ def aftermath(
     de = np.flatnonzero(deleted)
 
     def frame(event_type: str, t: np.ndarray, who: np.ndarray, rows: np.ndarray, **cols: np.ndarray) -> pl.DataFrame:
-        data: dict[str, object] = {"type": np.full(len(t), TYPE_CODE[event_type], dtype=np.int8), "ts": t,
-                                   "uidx": who, "comment": comment[rows]}
+        data: dict[str, object] = {
+            "type": np.full(len(t), TYPE_CODE[event_type], dtype=np.int8),
+            "ts": t,
+            "uidx": who,
+            "comment": comment[rows],
+        }
         data.update(cols)
         return pl.DataFrame(data)
 

@@ -35,15 +35,33 @@ CLASSIFIERS = ("tox-clf-3.2.0", "tox-clf-3.3.1")
 SYSTEM_USER_ID = "sys_moderation"
 
 ROW_SCHEMA: dict[str, pl.DataType] = {
-    "type": pl.Int8(), "ts": pl.Int64(), "uidx": pl.Int64(), "draft": pl.Int64(), "video": pl.Int64(),
-    "comment": pl.Int64(), "text": pl.Int64(), "reply": pl.Int64(), "score": pl.Float64(),
-    "text_length": pl.Int64(), "classifier": pl.Int8(), "exp": pl.Int8(), "variant": pl.Int8(),
-    "shown": pl.Boolean(), "action": pl.Int8(), "reason": pl.Int8(), "removal": pl.Int8(),
+    "type": pl.Int8(),
+    "ts": pl.Int64(),
+    "uidx": pl.Int64(),
+    "draft": pl.Int64(),
+    "video": pl.Int64(),
+    "comment": pl.Int64(),
+    "text": pl.Int64(),
+    "reply": pl.Int64(),
+    "score": pl.Float64(),
+    "text_length": pl.Int64(),
+    "classifier": pl.Int8(),
+    "exp": pl.Int8(),
+    "variant": pl.Int8(),
+    "shown": pl.Boolean(),
+    "action": pl.Int8(),
+    "reason": pl.Int8(),
+    "removal": pl.Int8(),
 }
 
 WIDE_SCHEMA: dict[str, pl.DataType] = {
-    "event_id": pl.String(), "event_type": pl.String(), "event_ts": pl.Datetime("us", "UTC"),
-    "user_id": pl.String(), "schema_version": pl.Int32(), "country": pl.String(), "platform": pl.String(),
+    "event_id": pl.String(),
+    "event_type": pl.String(),
+    "event_ts": pl.Datetime("us", "UTC"),
+    "user_id": pl.String(),
+    "schema_version": pl.Int32(),
+    "country": pl.String(),
+    "platform": pl.String(),
     "app_version": pl.String(),
     **{c: pl.String() for c in TYPE_COLUMNS},
 }
@@ -86,14 +104,16 @@ def materialise(frames: list[pl.DataFrame], users: pl.DataFrame, seed: int, firs
         attrs = attrs.select(pl.when(pl.Series(found)).then(pl.all()))
     rows = pl.concat([rows, attrs], how="horizontal")
     system = pl.col("uidx") == SYSTEM_UIDX
-    ids = pl.DataFrame([
-        id_strings(rows["_ix"].to_numpy(), NS_EVENT, seed, uuid=True, name="event_id"),
-        _ids(rows, "draft", NS_DRAFT, seed, prefix="d_", name="draft_id"),
-        _ids(rows, "video", NS_VIDEO, seed, prefix="v_", name="video_id"),
-        _ids(rows, "comment", NS_COMMENT, seed, prefix="c_", name="comment_id"),
-        _ids(rows, "reply", NS_COMMENT, seed, prefix="c_", name="reply_to_comment_id"),
-        _ids(rows, "text", NS_TEXT, seed, words=2, name="text_hash"),
-    ])
+    ids = pl.DataFrame(
+        [
+            id_strings(rows["_ix"].to_numpy(), NS_EVENT, seed, uuid=True, name="event_id"),
+            _ids(rows, "draft", NS_DRAFT, seed, prefix="d_", name="draft_id"),
+            _ids(rows, "video", NS_VIDEO, seed, prefix="v_", name="video_id"),
+            _ids(rows, "comment", NS_COMMENT, seed, prefix="c_", name="comment_id"),
+            _ids(rows, "reply", NS_COMMENT, seed, prefix="c_", name="reply_to_comment_id"),
+            _ids(rows, "text", NS_TEXT, seed, words=2, name="text_hash"),
+        ]
+    )
     variant = _label("variant", VARIANT_LABELS)
     out = pl.concat([rows, ids], how="horizontal").select(
         pl.col("event_id"),
@@ -101,10 +121,13 @@ def materialise(frames: list[pl.DataFrame], users: pl.DataFrame, seed: int, firs
         pl.from_epoch("ts", time_unit="us").dt.replace_time_zone("UTC").alias("event_ts"),
         pl.when(system).then(pl.lit(SYSTEM_USER_ID)).otherwise(pl.col("user_id")).alias("user_id"),
         pl.lit(SCHEMA_VERSION, pl.Int32).alias("schema_version"),
-        "country", "platform", "app_version",
+        "country",
+        "platform",
+        "app_version",
         _label("exp", EXPERIMENT_LABELS).alias("experiment_id"),
         variant.alias("variant"),
-        "draft_id", "video_id",
+        "draft_id",
+        "video_id",
         pl.col("score").alias("toxicity_score"),
         _label("classifier", CLASSIFIERS).alias("classifier_version"),
         "text_hash",

@@ -104,8 +104,17 @@ def id_strings(
         pieces.append(np.broadcast_to(pre, (len(sel), len(pre))))
     if uuid:
         dash = np.full((len(sel), 1), ord("-"), dtype=np.uint8)
-        pieces += [hexes[:, :8], dash, hexes[:, 8:12], dash, hexes[:, 12:16], dash, hexes[:, 16:20], dash,
-                   hexes[:, 20:]]
+        pieces += [
+            hexes[:, :8],
+            dash,
+            hexes[:, 8:12],
+            dash,
+            hexes[:, 12:16],
+            dash,
+            hexes[:, 16:20],
+            dash,
+            hexes[:, 20:],
+        ]
     else:
         pieces.append(hexes)
     chars = pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=1)

@@ -53,8 +53,7 @@ def calibrate(p_w: float, p_c: float, sd: float) -> tuple[float, float]:
 
 
 def _frame(event_type: str, ts: np.ndarray, uidx: np.ndarray, **cols: np.ndarray) -> pl.DataFrame:
-    data: dict[str, object] = {"type": np.full(len(ts), TYPE_CODE[event_type], dtype=np.int8), "ts": ts,
-                               "uidx": uidx}
+    data: dict[str, object] = {"type": np.full(len(ts), TYPE_CODE[event_type], dtype=np.int8), "ts": ts, "uidx": uidx}
     data.update(cols)
     return pl.DataFrame(data)
 
@@ -63,8 +62,9 @@ def _uniform_us(rng: np.random.Generator, lo_s: float, hi_s: float, n: int) -> n
     return rng.integers(int(lo_s * US), int(hi_s * US), n)
 
 
-def _lognormal_us(rng: np.random.Generator, median_s: float, sigma: float, lo_s: float, hi_s: float,
-                  n: int) -> np.ndarray:
+def _lognormal_us(
+    rng: np.random.Generator, median_s: float, sigma: float, lo_s: float, hi_s: float, n: int
+) -> np.ndarray:
     return (np.clip(rng.lognormal(np.log(median_s), sigma, n), lo_s, hi_s) * US).astype(np.int64)
 
 
@@ -128,8 +128,9 @@ def plan_events(
     pd_ = rng.integers(200_000, 3_000_000, m)
     late_ref = np.where(trig, trig1_ts, d.ts)
     post_ts = np.where(cat == C, base2 + pd_, base + pd_)
-    post_ts = np.where((cat == W) & (sub == LATE_POST),
-                       late_ref + WINDOW_US + _uniform_us(rng, 60, 5 * 3600, m), post_ts)
+    post_ts = np.where(
+        (cat == W) & (sub == LATE_POST), late_ref + WINDOW_US + _uniform_us(rng, 60, 5 * 3600, m), post_ts
+    )
     posted = (cat == C) | (cat == P) | ((cat == W) & (sub == LATE_POST))
     post_score = np.where(cat == C, score2, d.score)
     post_text = np.where(cat == C, m + d.ix, d.ix)
@@ -141,8 +142,13 @@ def plan_events(
     r = rng.random(m)
     action1 = np.select(
         [cat == C, cat == P, sub == DISCARD, sub == EDIT_DISCARD, sub == NOTHING],
-        [EDIT, np.where(r < 0.88, POST_ANYWAY, DISMISS), np.where(r < 0.85, CANCEL, DISMISS), EDIT,
-         np.where(r < 0.5, CANCEL, DISMISS)],
+        [
+            EDIT,
+            np.where(r < 0.88, POST_ANYWAY, DISMISS),
+            np.where(r < 0.85, CANCEL, DISMISS),
+            EDIT,
+            np.where(r < 0.5, CANCEL, DISMISS),
+        ],
         DISMISS,
     )
     logged1 = treat & (rng.random(m) >= model.response_missing_share)
@@ -168,19 +174,50 @@ def plan_events(
 
     ix, uidx = d.ix, d.uidx
     frames = [
-        _frame("comment_draft_submitted", d.ts, uidx, draft=ix, video=video, score=d.score,
-               classifier=d.classifier, text=ix, text_length=d.text_len, reply=reply_to),
+        _frame(
+            "comment_draft_submitted",
+            d.ts,
+            uidx,
+            draft=ix,
+            video=video,
+            score=d.score,
+            classifier=d.classifier,
+            text=ix,
+            text_length=d.text_len,
+            reply=reply_to,
+        ),
     ]
     e = np.flatnonzero(edit)
-    frames.append(_frame("comment_draft_submitted", sub2_ts[e], uidx[e], draft=ix[e], video=video[e],
-                         score=score2[e], classifier=d.classifier[e], text=m + ix[e],
-                         text_length=text_len2[e], reply=reply_to[e]))
+    frames.append(
+        _frame(
+            "comment_draft_submitted",
+            sub2_ts[e],
+            uidx[e],
+            draft=ix[e],
+            video=video[e],
+            score=score2[e],
+            classifier=d.classifier[e],
+            text=m + ix[e],
+            text_length=text_len2[e],
+            reply=reply_to[e],
+        )
+    )
     for rows, ts in ((np.flatnonzero(trig), trig1_ts), (np.flatnonzero(retrig), trig2_ts)):
-        frames.append(_frame("nudge_triggered", ts[rows], uidx[rows], draft=ix[rows], exp=np.zeros(len(rows), np.int8),
-                             variant=arm[rows].astype(np.int8), shown=arm[rows] > 0))
+        frames.append(
+            _frame(
+                "nudge_triggered",
+                ts[rows],
+                uidx[rows],
+                draft=ix[rows],
+                exp=np.zeros(len(rows), np.int8),
+                variant=arm[rows].astype(np.int8),
+                shown=arm[rows] > 0,
+            )
+        )
     g1, g2 = np.flatnonzero(logged1), np.flatnonzero(logged2)
-    frames.append(_frame("nudge_response", trig1_ts[g1] + rt1[g1], uidx[g1], draft=ix[g1],
-                         action=action1[g1].astype(np.int8)))
+    frames.append(
+        _frame("nudge_response", trig1_ts[g1] + rt1[g1], uidx[g1], draft=ix[g1], action=action1[g1].astype(np.int8))
+    )
     act2 = np.where(cat[g2] == C, POST_ANYWAY, CANCEL).astype(np.int8)
     frames.append(_frame("nudge_response", trig2_ts[g2] + rt2[g2], uidx[g2], draft=ix[g2], action=act2))
     dd = np.flatnonzero(discarded)
@@ -201,4 +238,3 @@ def plan_events(
     )
     frames.append(posts.with_columns(type=pl.lit(TYPE_CODE["comment_posted"], pl.Int8)))
     return frames, posts.drop("text")
-

@@ -1,0 +1,237 @@
+"""`simulate()`: the synthetic event log, its registry and its truth, end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+import yaml
+
+from .aftermath import AftermathModel, aftermath
+from .constants import (
+    ALL_REASONS,
+    ARMS,
+    CONTROL,
+    EXPERIMENT_ID,
+    GUARDRAIL_MARGIN,
+    QUARANTINE_REASONS,
+    SPLIT,
+    TRIGGER_THRESHOLD,
+    TYPE_CODE,
+)
+from .delivery import plan_delivery
+from .dirt import Dirt, dirt_rows
+from .drafts import DraftModel, make_drafts
+from .events import WIDE_SCHEMA, materialise
+from .ids import DIRT_BASE
+from .junk import day_of
+from .outcomes import OutcomeModel, calibrate, plan_events
+from .population import UserModel, make_users
+from .truth import compute_truth
+from .writer import write_files
+
+
+@dataclass(frozen=True)
+class SimulationSummary:
+    """What `simulate` wrote."""
+
+    out_dir: Path
+    events_dir: Path
+    registry_path: Path
+    truth_path: Path
+    files: tuple[Path, ...]
+    event_counts: dict[str, int]  # valid (distinct) events per event_type
+    delivered_rows: int  # non-blank rows/lines in all files: valid copies + duplicates + junk
+    truth: dict[str, Any]
+    seconds: float
+
+    @property
+    def valid_events(self) -> int:
+        """Distinct valid events."""
+        return sum(self.event_counts.values())
+
+
+def registry(start: date, days: int) -> dict[str, Any]:
+    """The registry (contract §5) of the simulated experiment, plus the guardrail margin."""
+    return {
+        "experiments": [
+            {
+                "id": EXPERIMENT_ID,
+                "start": start,
+                "end": start + timedelta(days=days - 1),
+                "control": CONTROL,
+                "variants": dict(SPLIT),
+                "trigger_threshold": TRIGGER_THRESHOLD,
+                "guardrail_margin": GUARDRAIL_MARGIN,
+            }
+        ]
+    }
+
+
+def _parameters(om: OutcomeModel, dm: DraftModel, um: UserModel) -> dict[str, Any]:
+    out: dict[str, Any] = {"trigger_threshold": TRIGGER_THRESHOLD, "outcome_probabilities": {}, "logit_intercepts": {}}
+    for k, arm in enumerate(ARMS):
+        w, c = om.withdrawn[k], om.changed[k]
+        out["outcome_probabilities"][arm] = {
+            "withdrawn": w,
+            "changed": c,
+            "posted_unchanged": 1 - w - c,
+            "withdrawn_or_changed": w + c,
+        }
+        out["logit_intercepts"][arm] = dict(zip(("withdrawn", "changed"), calibrate(w, c, om.effect_sd), strict=True))
+    out["user_effect_sd"] = om.effect_sd
+    out["withdrawal_kinds"] = dict(
+        zip(("discard", "edit_then_discard", "nothing", "post_after_window"), om.withdraw_mix, strict=True)
+    )
+    out["still_toxic_after_edit"] = dict(zip(ARMS, om.still_toxic, strict=True))
+    out["learning_factor"] = dict(zip(ARMS, dm.learning_factor, strict=True))
+    out["draft_score_beta"] = {"heated": list(dm.hot_beta), "ordinary": list(dm.cold_beta)}
+    out["users"] = asdict(um)
+    return out
+
+
+def _clear_events_dir(events_dir: Path) -> None:
+    """Remove a previous simulation's log; refuse to touch a folder that does not look like one."""
+    if not events_dir.exists():
+        return
+    foreign = [p for p in events_dir.iterdir() if not (p.is_dir() and p.name.startswith("dt="))]
+    if foreign:
+        raise FileExistsError(f"{events_dir} holds files that are not dt=… folders; not overwriting")
+    shutil.rmtree(events_dir)
+
+
+def simulate(
+    out_dir: Path,
+    *,
+    users: int = 20_000,
+    days: int = 14,
+    seed: int = 7,
+    fmt: Literal["jsonl", "parquet"] = "jsonl",
+    dirt: Dirt = Dirt(),  # noqa: B008 - frozen dataclass, safe as a default
+    start: date = date(2026, 1, 5),
+) -> SimulationSummary:
+    """Write a synthetic event log (event-log-v1), `experiments.yml` and `truth.json` under out_dir."""
+    if fmt not in ("jsonl", "parquet"):
+        raise ValueError(f"fmt must be 'jsonl' or 'parquet', not {fmt!r}")
+    if users < 1 or days < 1:
+        raise ValueError("users and days must be positive")
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    events_dir = out_dir / "events"
+    rng_users, rng_drafts, rng_outcomes, rng_after, rng_dirt, rng_delivery = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)
+    )
+    um, dm, om, am = UserModel(), DraftModel(), OutcomeModel(effect_sd=UserModel().effect_sd), AftermathModel()
+
+    # the clean log: users, drafts, outcomes, aftermath
+    people = make_users(rng_users, users, seed, um)
+    arm = people["arm"].to_numpy()
+    drafts = make_drafts(rng_drafts, people, start, days, dm)
+    frames, posts = plan_events(rng_outcomes, drafts, arm, people["effect"].to_numpy(), om)
+    assigned = np.flatnonzero(drafts.assigned_at >= 0)
+    frames.append(
+        pl.DataFrame(
+            {
+                "type": np.full(len(assigned), TYPE_CODE["experiment_assignment"], dtype=np.int8),
+                "ts": drafts.assigned_at[assigned],
+                "uidx": assigned,
+                "exp": np.zeros(len(assigned), np.int8),
+                "variant": arm[assigned].astype(np.int8),
+            }
+        )
+    )
+    owner = rng_after.integers(0, users, drafts.n_videos)
+    frames += aftermath(rng_after, posts, users, owner, am)
+    real = materialise(frames, people, seed, 0)
+
+    # extra valid rows carrying analysis findings
+    dframes, dusers, expected = dirt_rows(
+        rng_dirt,
+        dirt,
+        seed=seed,
+        start=start,
+        days=days,
+        assigned_at=drafts.assigned_at,
+        user_arm=arm,
+        n_attempts=int(drafts.triggered.sum()),
+    )
+    if dframes:
+        all_users = pl.concat([people.select(dusers.columns), dusers])
+        events = pl.concat([real, materialise(dframes, all_users, seed, DIRT_BASE)])
+    else:
+        events = real
+
+    # delivery, files, truth
+    plan = plan_delivery(rng_delivery, events, real.height, dirt, fmt, seed)
+    _clear_events_dir(events_dir)
+    events_dir.mkdir(parents=True, exist_ok=True)
+    files = write_files(events_dir, events, plan, fmt)
+    reg = registry(start, days)
+    kept_dt = plan.rows.filter(pl.col("row") >= 0).group_by("row").agg(pl.col("dt").min()).sort("row")["dt"]
+    valid = events.select(list(WIDE_SCHEMA)).with_columns(_dt=pl.Series(kept_dt).cast(pl.Int32).cast(pl.Date))
+    core = compute_truth(valid, reg)
+    for reason, n in expected.items():
+        if core["findings"][reason] != n:
+            raise AssertionError(f"dirt planted {n} {reason} but the truth counts {core['findings'][reason]}")
+
+    data_quality = {r: 0 for r in ALL_REASONS}
+    data_quality.update(plan.counts)
+    data_quality.update(core["findings"])
+    by_date: dict[str, dict[str, int]] = {}
+    for source in (plan.by_date, core["findings_by_date"]):
+        for d, counts in source.items():
+            for r, n in counts.items():
+                by_date.setdefault(d, {})[r] = by_date.get(d, {}).get(r, 0) + n
+    event_counts = {t: int(n) for t, n in events.group_by("event_type").len().sort("event_type").iter_rows()}
+    quarantined = sum(data_quality[r] for r in QUARANTINE_REASONS)
+    delivered = events.height + data_quality["duplicate_event"] + quarantined
+    params = _parameters(om, dm, um)
+    params.update(
+        users=users,
+        days=days,
+        seed=seed,
+        start=start.isoformat(),
+        pre_period_start=(start - timedelta(days=14)).isoformat(),
+    )
+    for exp in core["experiments"].values():
+        exp["parameters"] = params
+    truth = {
+        "experiments": core["experiments"],
+        "data_quality": data_quality,
+        "data_quality_by_date": dict(sorted(by_date.items())),
+        "events": {
+            "valid": events.height,
+            "delivered_rows": delivered,
+            "quarantined": quarantined,
+            "duplicate_copies": data_quality["duplicate_event"],
+            "by_type": event_counts,
+        },
+        "dirt": asdict(dirt),
+        "format": fmt,
+        "dates": {
+            "first_dt": day_of(int(plan.rows["dt"].min())).isoformat(),  # type: ignore[arg-type]
+            "last_dt": day_of(int(plan.rows["dt"].max())).isoformat(),
+        },  # type: ignore[arg-type]
+    }
+    registry_path = out_dir / "experiments.yml"
+    registry_path.write_text(yaml.safe_dump(reg, sort_keys=False))
+    truth_path = out_dir / "truth.json"
+    truth_path.write_text(json.dumps(truth, indent=1, default=str))
+    return SimulationSummary(
+        out_dir,
+        events_dir,
+        registry_path,
+        truth_path,
+        tuple(files),
+        event_counts,
+        delivered,
+        truth,
+        time.perf_counter() - t0,
+    )

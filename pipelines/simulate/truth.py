@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import polars as pl
@@ -365,3 +365,50 @@ def compute_truth(events: pl.DataFrame, registry: dict[str, Any]) -> dict[str, A
         )
     }
     return {"experiments": result, "findings": findings, "findings_by_date": f.by_date}
+
+
+#: the contract's columns and their types (event-log-v1 §3-§4), for `events_frame`
+SCHEMA: dict[str, Any] = {
+    "event_id": pl.String,
+    "event_type": pl.String,
+    "event_ts": pl.Datetime("us", "UTC"),
+    "user_id": pl.String,
+    "schema_version": pl.Int32,
+    "country": pl.String,
+    "platform": pl.String,
+    "app_version": pl.String,
+    "experiment_id": pl.String,
+    "variant": pl.String,
+    "draft_id": pl.String,
+    "video_id": pl.String,
+    "toxicity_score": pl.Float64,
+    "classifier_version": pl.String,
+    "text_hash": pl.String,
+    "text_length": pl.Int64,
+    "reply_to_comment_id": pl.String,
+    "shown": pl.Boolean,
+    "prompt_id": pl.String,
+    "action": pl.String,
+    "comment_id": pl.String,
+    "reason": pl.String,
+    "removal_source": pl.String,
+}
+
+
+def events_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    """A typed events frame from contract records (dicts); `event_ts` may be an ISO-8601 string.
+
+    Missing fields become null; unknown keys (and `text`) are dropped; `schema_version` defaults to 1.
+    """
+    from datetime import datetime
+
+    rows = []
+    for r in records:
+        row = {c: r.get(c) for c in SCHEMA}
+        ts = row["event_ts"]
+        if isinstance(ts, str):
+            ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        row["event_ts"] = ts.astimezone(UTC) if ts is not None else None
+        row["schema_version"] = 1 if row["schema_version"] is None else row["schema_version"]
+        rows.append(row)
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")

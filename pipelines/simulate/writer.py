@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .constants import CANARY
 from .delivery import Plan
@@ -19,6 +21,15 @@ from .junk import LINE_ONLY, JunkRow, day_of
 
 CANARY_TEXT = f"{CANARY} raw comment text that must never be stored"
 GZIP_LEVEL = 1
+_ARROW = {
+    "event_ts": pa.timestamp("us", tz="UTC"),
+    "schema_version": pa.int32(),
+    "toxicity_score": pa.float64(),
+    "text_length": pa.int64(),
+    "shown": pa.bool_(),
+}
+#: contract §3-§4 Parquet types: one wide schema, every event type's columns (null where not applicable)
+PARQUET_SCHEMA = pa.schema([pa.field(c, _ARROW.get(c, pa.string())) for c in WIDE_SCHEMA])
 
 
 def truncated_gzip(lines: list[str], keep_share: float) -> tuple[bytes, int]:
@@ -57,10 +68,11 @@ def _junk_line(j: JunkRow) -> str:
 
 
 def _junk_typed(junk: list[JunkRow]) -> pl.DataFrame:
-    """Typed wide rows of junk records (Parquet mode; reasons representable in typed columns)."""
+    """Typed wide rows of junk records (Parquet mode); all-null rows for line-only reasons (unused)."""
     recs = []
     for j in junk:
-        r = {c: (j.record or {}).get(c) for c in WIDE_SCHEMA}
+        typed = j.record if j.reason not in LINE_ONLY and j.record is not None else {}
+        r = {c: typed.get(c) for c in WIDE_SCHEMA}
         if r["event_ts"] is not None:
             r["event_ts"] = datetime.fromisoformat(str(r["event_ts"]).replace("Z", "+00:00"))
         recs.append(r)
@@ -132,7 +144,11 @@ def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[
             if str(name).startswith("client-rc"):
                 out = out.with_columns(text=pl.lit(CANARY_TEXT))
             path = _dir(root, int(dt)) / str(name)  # type: ignore[call-overload]
-            out.write_parquet(path)
+            table = out.to_arrow()
+            table = table.cast(
+                PARQUET_SCHEMA if "text" not in out.columns else PARQUET_SCHEMA.append(pa.field("text", pa.string()))
+            )
+            pq.write_table(table, path, compression="zstd")
             paths.append(path)
         lj = rows.filter(pl.Series(is_line))
         if lj.height:

@@ -191,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
     demo.set_defaults(func=_cmd_demo)
+
+    from pipelines.planning import add_power_command
+
+    add_power_command(sub)  # nudge power: users per arm for the next experiment
     return parser
 
 

@@ -1,0 +1,410 @@
+"""Power planning: users per arm for the next experiment, from a past experiment's variances (`nudge power`).
+
+For the two primary metrics — the headline ``withdraw_or_change_rate`` (an absolute difference in share,
+e.g. 0.03 = 3 percentage points) and ``toxic_posts_per_user`` (a relative change, e.g. -0.10 = 10 % fewer,
+turned into an absolute one with the control mean) — it answers two questions:
+
+* how many users per arm the next experiment needs to detect that effect with the given power, by the
+  textbook formula ``n = (z_{1-alpha/2} + z_{power})^2 (var_c + var_v) / delta^2``
+  (:func:`pipelines.stats.users_per_arm`), equal arms, two-sided test;
+* which effect the past experiment could detect with the users it actually had
+  (:func:`pipelines.stats.minimum_detectable_effect`).
+
+The per-user variances are those of the past experiment's control arm and each treatment arm, read from
+``arm_statistics`` (``segment_dim = 'all'``) through :func:`pipelines.results.statistic`, so they are the
+variances the analysis itself uses: the delta-method variance for the ratio metric, the plain or the
+CUPED-adjusted variance (theta pooled within arms, as in :func:`pipelines.stats.compare`) for the mean.
+
+**Users with attempts vs assigned users.** The headline is a ratio over triggered attempts whose unit is a
+user *with at least one triggered attempt*; its per-user variance refers to those users. The number of
+*assigned* users needed is that number divided by the share of assigned users who had at least one analysed
+triggered attempt in the past experiment (pooled over all arms; the first prompt comes before any effect of
+the arm can show). This assumes the next experiment runs as long, on a similar population.
+
+Everything below works on plain dict rows (the columns of ``arm_statistics``), so notebooks can reuse it;
+only :func:`read_arm_statistics` touches the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pipelines.metrics import BY_ID
+from pipelines.results import statistic
+from pipelines.stats import (
+    RatioStatistic,
+    RegressionAdjustedStatistic,
+    minimum_detectable_effect,
+    users_per_arm,
+)
+
+HEADLINE = "withdraw_or_change_rate"
+TOXIC = "toxic_posts_per_user"
+PLANNED_METRICS = (HEADLINE, TOXIC)
+
+Row = Mapping[str, Any]
+Method = Literal["delta_method", "welch", "cuped"]
+
+
+class PlanningError(ValueError):
+    """The inputs do not allow a plan (missing data, an unusable parameter); the message says why."""
+
+
+@dataclass(frozen=True)
+class PowerPlan:
+    """One metric, one treatment arm of the past experiment: what the next experiment needs.
+
+    Attributes:
+        metric: Catalogue id of the metric.
+        method: ``delta_method`` (ratio), ``welch`` (plain mean) or ``cuped`` (mean adjusted by its
+            pre-period covariate).
+        variant: The past experiment's treatment arm whose variance stands in for the next variant.
+        control_value: The metric in the past control arm.
+        mde: The absolute effect to detect (for ``toxic_posts_per_user``: relative MDE x control value).
+        mde_relative: ``mde / control_value`` (NaN when the control value is 0).
+        variance_control: Per-unit variance of the control arm (``variance / n`` is Var of its mean).
+        variance_variant: Per-unit variance of the treatment arm.
+        unit_share: Share of assigned users who are units of the metric (users with >= 1 triggered attempt
+            for the headline, 1 for a per-assigned-user metric).
+        units_per_arm: Units of the metric needed per arm (users with attempts, for the headline).
+        assigned_per_arm: Assigned users needed per arm: ``ceil(units_per_arm / unit_share)``.
+        actual_units_control: Units the past experiment had in its control arm.
+        actual_units_variant: Units it had in the treatment arm.
+        actual_mde: Smallest absolute effect the past experiment could detect with that power.
+        alpha: Two-sided significance level per comparison.
+        power: Probability of detecting an effect of size ``mde``.
+    """
+
+    metric: str
+    method: Method
+    variant: str
+    control_value: float
+    mde: float
+    mde_relative: float
+    variance_control: float
+    variance_variant: float
+    unit_share: float
+    units_per_arm: int
+    assigned_per_arm: int
+    actual_units_control: int
+    actual_units_variant: int
+    actual_mde: float
+    alpha: float
+    power: float
+
+    @property
+    def actual_mde_relative(self) -> float:
+        """The past experiment's MDE relative to its control value (NaN when that is 0)."""
+        return self.actual_mde / self.control_value if self.control_value else math.nan
+
+
+@dataclass(frozen=True)
+class PowerReport:
+    """All plans for one past experiment, and the settings they were made with."""
+
+    experiment_id: str
+    control: str
+    arms: int  # arms of the next experiment, control included
+    alpha: float
+    power: float
+    attempt_share: float  # share of assigned users with >= 1 triggered attempt in the past experiment
+    plans: tuple[PowerPlan, ...]
+
+    def total_assigned(self, plan: PowerPlan) -> int:
+        """Assigned users the next experiment needs in all its arms together for ``plan``."""
+        return self.arms * plan.assigned_per_arm
+
+
+# --- pure planning over rows ----------------------------------------------------------------------------
+
+
+def arm_rows_by_metric(rows: Iterable[Row]) -> dict[str, dict[str, Row]]:
+    """``{metric: {variant: row}}`` of the ``segment_dim = 'all'`` rows (other segments are ignored)."""
+    out: dict[str, dict[str, Row]] = {}
+    for r in rows:
+        if r.get("segment_dim", "all") == "all":
+            out.setdefault(r["metric"], {})[r["variant"]] = r
+    return out
+
+
+def attempt_share(rows: Iterable[Row]) -> float:
+    """Share of assigned users with at least one analysed triggered attempt, pooled over all arms.
+
+    Users behind the headline (``n`` of its rows: users with attempts >= 1) over users behind
+    ``toxic_posts_per_user`` (``n`` of its rows: every analysed assigned user).
+    """
+    by_metric = arm_rows_by_metric(rows)
+    with_attempts = sum(int(r["n"]) for r in by_metric.get(HEADLINE, {}).values())
+    assigned = sum(int(r["n"]) for r in by_metric.get(TOXIC, {}).values())
+    if assigned == 0 or with_attempts == 0:
+        raise PlanningError("no assigned users with a triggered attempt: the headline's variance is unknown")
+    return with_attempts / assigned
+
+
+def cuped_variances(control: RegressionAdjustedStatistic, variant: RegressionAdjustedStatistic
+                    ) -> tuple[float, float] | None:
+    """Per-user variances of ``y - theta x`` in both arms, theta pooled within arms as in ``compare``.
+
+    None when the pre-period covariate carries no information (its pooled variance is 0 or undefined).
+    """
+    n_c, n_v = control.n, variant.n
+    s_xx = control.pre.variance * (n_c - 1) + variant.pre.variance * (n_v - 1)
+    if not s_xx > 0:
+        return None
+    theta = (control.covariance * (n_c - 1) + variant.covariance * (n_v - 1)) / s_xx
+    return control.adjusted_variance(theta), variant.adjusted_variance(theta)
+
+
+def plan_metric(metric_id: str, control_row: Row, variant_row: Row, *, mde: float, unit_share: float = 1.0,
+                alpha: float = 0.05, power: float = 0.8, cuped: bool = False) -> PowerPlan:
+    """The plan for one metric and one treatment arm; ``mde`` is absolute (in the metric's unit).
+
+    ``unit_share`` converts the metric's units into assigned users (see the module docstring). With
+    ``cuped`` the CUPED-adjusted variances are used (the metric must have a pre-period covariate).
+    """
+    if not (math.isfinite(mde) and mde != 0):
+        raise PlanningError(f"the minimum detectable effect must be a non-zero number, got {mde}")
+    if not 0 < unit_share <= 1:
+        raise PlanningError(f"the share of assigned users behind {metric_id} must be in (0, 1], got {unit_share}")
+    for name, value in (("alpha", alpha), ("power", power)):
+        if not 0 < value < 1:
+            raise PlanningError(f"{name} must be between 0 and 1, got {value}")
+    metric = BY_ID[metric_id]
+    control, variant = statistic(metric, control_row), statistic(metric, variant_row)
+    method: Method = "delta_method" if isinstance(control, RatioStatistic) else "welch"
+    var_c, var_v = control.variance, variant.variance
+    if cuped:
+        if not isinstance(control, RegressionAdjustedStatistic) or not isinstance(
+                variant, RegressionAdjustedStatistic):
+            raise PlanningError(f"{metric_id} has no pre-period covariate: CUPED does not apply")
+        adjusted = cuped_variances(control, variant)
+        if adjusted is None:
+            raise PlanningError(f"{metric_id}: the pre-period covariate has no variance, CUPED does not apply")
+        var_c, var_v, method = adjusted[0], adjusted[1], "cuped"
+    if not (math.isfinite(var_c) and math.isfinite(var_v)):
+        raise PlanningError(f"{metric_id}: fewer than 2 users in arm {control_row['variant']!r} or "
+                            f"{variant_row['variant']!r}, so its variance is unknown")
+    units = users_per_arm(mde, var_c, var_v, alpha=alpha, power=power)
+    control_value = control.mean
+    return PowerPlan(
+        metric=metric_id, method=method, variant=str(variant_row["variant"]), control_value=control_value,
+        mde=mde, mde_relative=mde / control_value if control_value else math.nan,
+        variance_control=var_c, variance_variant=var_v, unit_share=unit_share, units_per_arm=units,
+        assigned_per_arm=math.ceil(units / unit_share - 1e-9),
+        actual_units_control=control.unit_count, actual_units_variant=variant.unit_count,
+        actual_mde=minimum_detectable_effect(control.unit_count, variant.unit_count, var_c, var_v,
+                                             alpha=alpha, power=power),
+        alpha=alpha, power=power,
+    )
+
+
+def plan_experiment(rows: Iterable[Row], control: str, *, experiment_id: str = "", mde_headline: float = 0.03,
+                    mde_toxic: float = -0.10, alpha: float = 0.05, power: float = 0.8,
+                    arms: int | None = None) -> PowerReport:
+    """Plans for the headline (absolute ``mde_headline``) and ``toxic_posts_per_user`` (relative
+    ``mde_toxic``; with CUPED too when the rows carry pre-period sums), one per treatment arm.
+
+    ``rows`` are ``arm_statistics`` rows of one experiment; ``arms`` (control included) defaults to the
+    number of arms the past experiment had.
+    """
+    rows = list(rows)
+    by_metric = arm_rows_by_metric(rows)
+    for metric_id in PLANNED_METRICS:
+        if control not in by_metric.get(metric_id, {}):
+            raise PlanningError(f"no {metric_id} statistics for the control arm {control!r}")
+    if not (math.isfinite(mde_toxic) and -1 < mde_toxic != 0):
+        raise PlanningError(f"--mde-toxic is a relative change such as -0.10, got {mde_toxic}")
+    past_arms = set(by_metric[TOXIC])
+    arms = len(past_arms) if arms is None else arms
+    if arms < 2:
+        raise PlanningError(f"an experiment needs at least 2 arms, got {arms}")
+    share = attempt_share(rows)
+    plans: list[PowerPlan] = []
+    for variant in sorted(past_arms - {control}):
+        head = by_metric[HEADLINE]
+        if variant in head:
+            plans.append(plan_metric(HEADLINE, head[control], head[variant], mde=mde_headline, unit_share=share,
+                                     alpha=alpha, power=power))
+    for variant in sorted(past_arms - {control}):
+        tox = by_metric[TOXIC]
+        c_row, v_row = tox[control], tox[variant]
+        toxic_mde = mde_toxic * statistic(BY_ID[TOXIC], c_row).mean
+        if toxic_mde == 0:
+            raise PlanningError(f"{TOXIC} is 0 in the control arm: a relative effect is undefined")
+        plans.append(plan_metric(TOXIC, c_row, v_row, mde=toxic_mde, alpha=alpha, power=power))
+        c_stat, v_stat = statistic(BY_ID[TOXIC], c_row), statistic(BY_ID[TOXIC], v_row)
+        if (isinstance(c_stat, RegressionAdjustedStatistic) and isinstance(v_stat, RegressionAdjustedStatistic)
+                and cuped_variances(c_stat, v_stat) is not None):  # else no usable covariate: plain plan only
+            plans.append(plan_metric(TOXIC, c_row, v_row, mde=toxic_mde, alpha=alpha, power=power, cuped=True))
+    if not plans:
+        raise PlanningError("the experiment has no treatment arm besides the control")
+    return PowerReport(experiment_id, control, arms, alpha, power, share, tuple(plans))
+
+
+def mde_at(plan: PowerPlan, assigned_per_arm: float) -> float:
+    """The absolute MDE of ``plan``'s metric with ``assigned_per_arm`` assigned users in each arm."""
+    units = max(int(assigned_per_arm * plan.unit_share), 0)
+    return minimum_detectable_effect(units, units, plan.variance_control, plan.variance_variant,
+                                     alpha=plan.alpha, power=plan.power)
+
+
+# --- presentation ---------------------------------------------------------------------------------------
+
+METHOD_LABEL = {"delta_method": "delta method", "welch": "Welch", "cuped": "CUPED"}
+
+
+def _value(metric_id: str, x: float, sign: str = "") -> str:
+    """``x`` in the metric's unit; ``sign`` is "" (none), "+" (signed) or "±" (an unsigned effect size)."""
+    if not math.isfinite(x):
+        return "n/a"
+    scale, unit, digits = (100.0, " pp" if sign else " %", 1) if BY_ID[metric_id].percent else (1.0, "", 3)
+    if sign == "±":
+        return f"±{abs(x) * scale:.{digits}f}{unit}"
+    return f"{x * scale:{sign}.{digits}f}{unit}"
+
+
+def _relative(x: float, sign: str = "+") -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    return f"±{abs(x) * 100:.0f} %" if sign == "±" else f"{x * 100:+.0f} %"
+
+
+def table_rows(report: PowerReport) -> list[dict[str, str]]:
+    """The plans as formatted strings, one dict per row (column label -> text)."""
+    out = []
+    for p in report.plans:
+        out.append({
+            "metric": f"{p.metric} ({METHOD_LABEL[p.method]})",
+            "vs": p.variant,
+            "control": _value(p.metric, p.control_value),
+            "MDE": f"{_value(p.metric, p.mde, '+')} ({_relative(p.mde_relative)})",
+            "units/arm": f"{p.units_per_arm:,}",
+            "assigned/arm": f"{p.assigned_per_arm:,}",
+            f"total ({report.arms} arms)": f"{report.total_assigned(p):,}",
+            "units it had (c/v)": f"{p.actual_units_control:,}/{p.actual_units_variant:,}",
+            "MDE it had": f"{_value(p.metric, p.actual_mde, '±')} ({_relative(p.actual_mde_relative, '±')})",
+        })
+    return out
+
+
+def format_report(report: PowerReport) -> str:
+    """A small plain-text table with the assumptions underneath."""
+    rows = table_rows(report)
+    header = list(rows[0])
+    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in header]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    comparisons = 2 * (report.arms - 1)
+    notes = (
+        f"units: for {HEADLINE}, users with >= 1 triggered attempt (its variance is per such user); "
+        f"assigned/arm = units/arm / {report.attempt_share * 100:.1f} %, the observed share of assigned users with "
+        f">= 1 triggered attempt (assumes the same duration and population). For {TOXIC} every assigned user "
+        "is a unit.",
+        "MDE it had: the effect the past experiment could detect with the units it actually had per arm.",
+        f"alpha is per comparison; the report's decision adjusts p-values (Holm over {comparisons} primary "
+        f"comparisons) and also asks the always-valid interval to exclude 0: for a conservative plan use "
+        f"--alpha {report.alpha / comparisons:.4g}.",
+    )
+    return "\n".join([
+        f"power plan from {report.experiment_id or 'the past experiment'} (control arm: {report.control}): "
+        f"two-sided alpha = {report.alpha:g}, power = {report.power * 100:.0f} %, equal arms",
+        line(header),
+        *(line([r[h] for h in header]) for r in rows),
+        "",
+        *(textwrap.fill(n, width=110, subsequent_indent="  ") for n in notes),
+    ])
+
+
+# --- the database and the command line ------------------------------------------------------------------
+
+
+def read_arm_statistics(warehouse: Path, experiment_id: str | None = None
+                        ) -> tuple[str, str, list[dict[str, Any]]]:
+    """``(experiment_id, control arm, arm_statistics rows)`` of one experiment, ``segment_dim = 'all'``.
+
+    Opens the DuckDB file read-only. Without ``experiment_id`` the warehouse must hold exactly one
+    experiment. Raises :class:`PlanningError` with a one-line reason otherwise.
+    """
+    import duckdb
+
+    from pipelines.warehouse import fetch_dicts, table_exists
+
+    if not warehouse.is_file():
+        raise PlanningError(f"warehouse not found: {warehouse}")
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        raise PlanningError(f"cannot open warehouse {warehouse}: {str(exc).splitlines()[0]}") from None
+    try:
+        for table in ("arm_statistics", "registry_experiments"):
+            if not table_exists(con, table):
+                raise PlanningError(f"warehouse {warehouse} has no {table} table (run `nudge run` first)")
+        known = [r["experiment_id"] for r in fetch_dicts(
+            con, "SELECT DISTINCT experiment_id FROM arm_statistics ORDER BY 1")]
+        if experiment_id is None:
+            if len(known) != 1:
+                listed = ", ".join(known) if known else "none"
+                raise PlanningError(f"warehouse {warehouse} holds {len(known)} experiments ({listed}): "
+                                    "choose one with --experiment")
+            experiment_id = known[0]
+        elif experiment_id not in known:
+            raise PlanningError(f"experiment {experiment_id!r} not in {warehouse} "
+                                f"(found: {', '.join(known) or 'none'})")
+        params = {"e": experiment_id}
+        control = fetch_dicts(con, "SELECT control FROM registry_experiments WHERE experiment_id = $e", params)
+        if not control:
+            raise PlanningError(f"experiment {experiment_id!r} is not in the warehouse's registry")
+        rows = fetch_dicts(con, "SELECT * FROM arm_statistics WHERE experiment_id = $e AND segment_dim = 'all' "
+                                "ORDER BY metric, variant", params)
+    except duckdb.Error as exc:
+        raise PlanningError(f"cannot read warehouse {warehouse}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    return experiment_id, str(control[0]["control"]), rows
+
+
+def power_from_warehouse(warehouse: Path, experiment_id: str | None = None, **settings: Any) -> PowerReport:
+    """:func:`plan_experiment` on the rows :func:`read_arm_statistics` reads."""
+    exp_id, control, rows = read_arm_statistics(warehouse, experiment_id)
+    return plan_experiment(rows, control, experiment_id=exp_id, **settings)
+
+
+def _run_power(args: argparse.Namespace) -> None:
+    from pipelines.cli import CliError
+
+    try:
+        report = power_from_warehouse(Path(args.warehouse), args.experiment, mde_headline=args.mde_headline,
+                                      mde_toxic=args.mde_toxic, alpha=args.alpha, power=args.power, arms=args.arms)
+    except PlanningError as exc:
+        raise CliError(str(exc)) from None
+    print(format_report(report))
+
+
+def add_power_command(sub: Any) -> None:
+    """Register ``nudge power`` on the ``nudge`` sub-parsers (``argparse`` ``add_subparsers()`` result)."""
+    p = sub.add_parser("power", help="users per arm the next experiment needs, from a past experiment's variances")
+    p.add_argument("--warehouse", required=True, help="DuckDB file written by `nudge run`")
+    p.add_argument("--experiment", help="experiment id (needed when the warehouse holds several)")
+    p.add_argument("--mde-headline", type=float, default=0.03,
+                   help=f"absolute effect on {HEADLINE} to detect, as a share (0.03 = 3 points)")
+    p.add_argument("--mde-toxic", type=float, default=-0.10,
+                   help=f"relative effect on {TOXIC} to detect (-0.10 = 10 %% fewer)")
+    p.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level per comparison")
+    p.add_argument("--power", type=float, default=0.8, help="probability of detecting the effect")
+    p.add_argument("--arms", type=int, default=None, help="arms of the next experiment, control included "
+                   "(default: as many as the past one)")
+    p.set_defaults(func=_run_power)
+
+
+def plans_as_records(report: PowerReport) -> Sequence[dict[str, Any]]:
+    """The plans as plain dicts (numbers, not text), e.g. for a data frame in a notebook."""
+    return [{**p.__dict__, "actual_mde_relative": p.actual_mde_relative,
+             "total_assigned": report.total_assigned(p)} for p in report.plans]

@@ -1,4 +1,4 @@
-"""Report layer: one self-contained HTML report per experiment and language, plus results.csv."""
+"""Report layer: one self-contained HTML report per experiment and language, plus results.csv and the index."""
 
 
 from pathlib import Path
@@ -8,14 +8,16 @@ import dagster as dg
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
 from pipelines import progress
 from pipelines.registry import load_registry
-from pipelines.report.build import write_reports
+from pipelines.report.build import PAGE, build_reports, headline_markdown
 from pipelines.resources import NudgeConfig, Warehouse
 
 
 @dg.asset(
     deps=["experiment_results", "sample_ratio_checks", "data_quality"],
     description="reports/<experiment_id>/index.html (English), index.de.html (German) and results.csv, and "
-    "reports/index.html listing every experiment. Self-contained: plotly.js is inlined.",
+    "reports/index.html (index.de.html) listing every experiment. Self-contained (plotly.js inlined, no "
+    "external links), built from aggregates only: the answer per arm, the trust banner, five figures, all "
+    "metrics, data quality and methods.",
     kinds={"html", "plotly"},
     group_name="reports",
     pool=POOL,
@@ -23,13 +25,16 @@ from pipelines.resources import NudgeConfig, Warehouse
 )
 def experiment_reports(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.MaterializeResult:
     experiments = load_registry(paths.registry)
+    reports_dir = Path(paths.reports_dir)
     with warehouse_db.get_connection() as con:
-        written = write_reports(con, experiments, Path(paths.reports_dir))
-    progress.step("experiment_reports", f"{len(written)} files in {paths.reports_dir}")
-    index = Path(paths.reports_dir) / "index.html"
-    return dg.MaterializeResult(
-        metadata={
-            "index": dg.MetadataValue.path(str(index)),
-            "reports": dg.MetadataValue.md("\n".join(f"- `{p}`" for p in written)),
-        }
-    )
+        written = build_reports(con, experiments, reports_dir)
+    progress.step("experiment_reports", f"{len(written.paths)} files in {paths.reports_dir}")
+    metadata: dict[str, dg.MetadataValue] = {
+        "headline": dg.MetadataValue.md(headline_markdown(written.summaries)),
+        "index": dg.MetadataValue.path(str(reports_dir / PAGE["en"])),
+    }
+    for s in written.summaries:
+        metadata[f"report_{s['experiment_id']}"] = dg.MetadataValue.path(
+            str(reports_dir / s["experiment_id"] / PAGE["en"]))
+    metadata["files"] = dg.MetadataValue.md("\n".join(f"- `{p}`" for p in written.paths))
+    return dg.MaterializeResult(metadata=metadata)

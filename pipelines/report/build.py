@@ -1,61 +1,94 @@
-"""Assemble the per-experiment reports from the result tables.
+"""Write the reports: per experiment ``index.html`` (English), ``index.de.html`` (German), ``results.csv`` and
+``summary.json`` (what the index shows); ``index.html`` / ``index.de.html`` listing every experiment.
 
-Reads only aggregates (results, sample-ratio checks, data-quality counts, outcome counts per arm): no user
-id and no raw text can reach a report. Every string from the data is HTML-escaped.
+Reads only aggregates (:mod:`pipelines.report.data`): no user id and no raw text can reach a report. An
+experiment whose arms are not the planned sizes gets the withheld notice instead of a report, here and from
+the blocking sample-ratio check (:func:`write_withheld_report`).
 """
 
 from __future__ import annotations
 
 import csv
-import html
+import json
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import plotly.graph_objects as go
 
-from pipelines.contract import REASON_TEXT_EN
-from pipelines.metrics import BY_ID, CATALOGUE
 from pipelines.registry import Experiment
-from pipelines.report.text import LANGS, Lang, number, p_value, percent, points, signed, t
+from pipelines.report import data as report_data
+from pipelines.report.pages import index_page, report_page, withheld_page
+from pipelines.report.sentences import HEADLINE, arm_status
+from pipelines.report.text import LANGS, Lang, percent, points, signed, t
+from pipelines.report.trust import assess
 from pipelines.warehouse import fetch_dicts
 
-HEADLINE = "withdraw_or_change_rate"
+PAGE: dict[Lang, str] = {"en": "index.html", "de": "index.de.html"}
+SUMMARY = "summary.json"
+
+
+@dataclass
+class Written:
+    """What one run of :func:`build_reports` wrote, and the headline per experiment and arm."""
+
+    paths: list[Path] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, experiments: list[Experiment], reports_dir: Path) -> list[Path]:
+    """Write every experiment's report and the index; return the files written."""
+    return build_reports(con, experiments, reports_dir).paths
+
+
+def build_reports(con: duckdb.DuckDBPyConnection, experiments: list[Experiment], reports_dir: Path) -> Written:
+    """Write every experiment's report (or its withheld notice) and the index; return paths and summaries."""
     reports_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    out = Written()
     for exp in experiments:
-        data = _load(con, exp)
+        data = report_data.load(con, exp)
+        srm = data.srm_overall
+        if srm is not None and not srm["passed"]:
+            out.paths += write_withheld_report(con, exp, reports_dir, update_index=False)
+            out.summaries.append(_summary(exp, data, withheld=True))
+            continue
         folder = reports_dir / exp.id
         folder.mkdir(parents=True, exist_ok=True)
-        written.append(_write_csv(folder / "results.csv", data["results"]))
+        out.paths.append(_write_csv(folder / "results.csv", data.results))
         for lang in LANGS:
-            path = folder / ("index.html" if lang == "en" else "index.de.html")
-            path.write_text(render(exp, data, lang), encoding="utf-8")
-            written.append(path)
-    index = reports_dir / "index.html"
-    index.write_text(_render_index(experiments), encoding="utf-8")
-    written.append(index)
-    return written
+            path = folder / PAGE[lang]
+            path.write_text(report_page(data, lang), encoding="utf-8")
+            out.paths.append(path)
+        summary = _summary(exp, data, withheld=False)
+        (folder / SUMMARY).write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        out.summaries.append(summary)
+    out.paths += write_index(reports_dir)
+    return out
 
 
-def _load(con: duckdb.DuckDBPyConnection, exp: Experiment) -> dict[str, Any]:
-    p = {"e": exp.id}
-    return {
-        "results": fetch_dicts(
-            con, "SELECT * FROM experiment_results WHERE experiment_id = $e ORDER BY metric, segment_dim, "
-            "segment_value, variant", p),
-        "srm": fetch_dicts(
-            con, "SELECT * FROM sample_ratio_checks WHERE experiment_id = $e AND segment_dim = 'all'", p),
-        "quality": fetch_dicts(
-            con, "SELECT reason, sum(count)::BIGINT AS count FROM data_quality "
-            "WHERE experiment_id = $e OR experiment_id IS NULL GROUP BY 1 ORDER BY 2 DESC", p),
-        "funnel": fetch_dicts(
-            con, "SELECT variant, outcome, count(*) AS attempts FROM triggered_attempts "
-            "WHERE experiment_id = $e AND exclusion IS NULL GROUP BY ALL ORDER BY ALL", p),
-    }
+def _summary(exp: Experiment, data: report_data.ReportData, *, withheld: bool) -> dict[str, Any]:
+    arms = [] if withheld else [
+        {"variant": r["variant"], "control": r["control"], "status": arm_status(data, r["variant"]),
+         "value_variant": r["value_variant"], "value_control": r["value_control"], "diff": r["diff"],
+         "diff_ci_low": r["diff_ci_low"], "diff_ci_high": r["diff_ci_high"],
+         "p_value_adjusted": r["p_value_adjusted"], "decision": r["decision"]}
+        for r in data.overall(HEADLINE)
+    ]
+    return {"experiment_id": exp.id, "start": exp.start.isoformat(), "end": exp.end.isoformat(),
+            "withheld": withheld, "trust": "fail" if withheld else assess(data, "en").level,
+            "arms": _finite_json(arms)}
+
+
+def _finite_json(value: Any) -> Any:
+    """NaN and infinities as null, so summary.json stays strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    return value
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -67,167 +100,64 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def _overall(results: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
-    return [r for r in results if r["metric"] == metric and r["segment_dim"] == "all"]
+def write_index(reports_dir: Path) -> list[Path]:
+    """``index.html`` and ``index.de.html`` from every ``<experiment>/summary.json`` under ``reports_dir``."""
+    summaries = []
+    for f in sorted(reports_dir.glob(f"*/{SUMMARY}")):
+        try:
+            summaries.append(json.loads(f.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    written = []
+    for lang in LANGS:
+        path = reports_dir / PAGE[lang]
+        path.write_text(index_page(summaries, lang), encoding="utf-8")
+        written.append(path)
+    return written
 
 
-def headline_sentences(exp: Experiment, results: list[dict[str, Any]], lang: Lang) -> list[tuple[str, str]]:
-    """(status, sentence) per treatment arm: the answer in plain words."""
-    out = []
-    toxic = {r["variant"]: r for r in _overall(results, "toxic_posts_per_user")}
-    posts = {r["variant"]: r for r in _overall(results, "posts_per_user")}
-    for r in _overall(results, HEADLINE):
-        s = t("headline", lang, arm=html.escape(r["variant"]), value=percent(r["value_variant"], lang),
-              control=percent(r["value_control"], lang), diff=points(r["diff"], lang),
-              low=points(r["diff_ci_low"], lang), high=points(r["diff_ci_high"], lang),
-              p=p_value(r["p_value_adjusted"], lang))
-        tx = toxic.get(r["variant"])
-        if tx and tx["rel_diff"] is not None:
-            amount = percent(abs(tx["rel_diff"]), lang, 0)
-            rel = t("fewer" if tx["rel_diff"] < 0 else "more", lang, x=amount)
-            s += " " + t("toxic", lang, rel=rel)
-        g = posts.get(r["variant"])
-        if g and g.get("guardrail_status"):
-            s += " " + t("guardrail_held" if g["guardrail_status"] == "held" else "guardrail_not_shown", lang)
-        out.append((r["decision"] or "no_evidence", s))
-    return out
-
-
-def _funnel_figure(data: dict[str, Any], exp: Experiment, lang: Lang) -> go.Figure:
-    fig = go.Figure()
-    arms = list(exp.variants)
-    totals = {a: sum(f["attempts"] for f in data["funnel"] if f["variant"] == a) for a in arms}
-    for outcome in ("withdrawn", "changed", "posted_unchanged"):
-        shares = []
-        for a in arms:
-            n = sum(f["attempts"] for f in data["funnel"] if f["variant"] == a and f["outcome"] == outcome)
-            shares.append(n / totals[a] if totals[a] else 0.0)
-        fig.add_bar(name=t(outcome, lang), x=arms, y=shares)
-    fig.update_layout(barmode="stack", yaxis_tickformat=".0%", title=t("funnel", lang), height=380,
-                      separators=",." if lang == "de" else ".,")
-    return fig
-
-
-def _forest_figure(results: list[dict[str, Any]], lang: Lang) -> go.Figure:
-    fig = go.Figure()
-    rows = [r for r in results if r["segment_dim"] == "all" and r["rel_diff"] is not None]
-    for variant in sorted({r["variant"] for r in rows}):
-        mine = [r for r in rows if r["variant"] == variant]
-        label = {m.id: (m.label_de if lang == "de" else m.label_en) for m in CATALOGUE}
-        fig.add_scatter(
-            name=variant, mode="markers",
-            x=[r["rel_diff"] for r in mine], y=[label[r["metric"]] for r in mine],
-            error_x={"type": "data", "symmetric": False,
-                     "array": [(r["rel_ci_high"] or r["rel_diff"]) - r["rel_diff"] for r in mine],
-                     "arrayminus": [r["rel_diff"] - (r["rel_ci_low"] or r["rel_diff"]) for r in mine]},
-        )
-    fig.add_vline(x=0, line_dash="dot")
-    fig.update_layout(title=t("forest", lang), xaxis_tickformat="+.0%", height=480,
-                      separators=",." if lang == "de" else ".,")
-    return fig
-
-
-def render(exp: Experiment, data: dict[str, Any], lang: Lang) -> str:
-    figs = [_funnel_figure(data, exp, lang), _forest_figure(data["results"], lang)]
-    fig_html = "".join(
-        f.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False}) for i, f in enumerate(figs)
-    )
-    other = "index.de.html" if lang == "en" else "index.html"
-    srm = data["srm"][0] if data["srm"] else None
-    if srm and not srm["passed"]:
-        banner = f'<div class="banner red">{t("srm_fail", lang, p=number(srm["p_value"], lang, 4))}</div>'
-    elif srm:
-        banner = f'<div class="banner green">{t("srm_ok", lang, p=number(srm["p_value"], lang, 3))}</div>'
-    else:
-        banner = ""
-    answers = "".join(
-        f'<p class="answer {status}"><span class="status">{t(status, lang)}</span> {s}</p>'
-        for status, s in headline_sentences(exp, data["results"], lang)
-    )
-    quality = "".join(
-        f"<tr><td>{html.escape(q['reason'])}</td><td>{html.escape(REASON_TEXT_EN.get(q['reason'], ''))}</td>"
-        f"<td class=num>{number(q['count'], lang, 0)}</td></tr>" for q in data["quality"]
-    ) or f"<tr><td colspan=3>{t('dq_none', lang)}</td></tr>"
-    table = "".join(
-        f"<tr><td>{html.escape(BY_ID[r['metric']].label_de if lang == 'de' else BY_ID[r['metric']].label_en)}</td>"
-        f"<td>{html.escape(r['variant'])}</td><td class=num>{_fmt(r, 'value_control', lang)}</td>"
-        f"<td class=num>{_fmt(r, 'value_variant', lang)}</td>"
-        f"<td class=num>{_fmt_diff(r, lang)}</td><td class=num>{p_value(r['p_value_adjusted'], lang)}</td>"
-        f"<td>{t(r['decision'], lang)}</td></tr>"
-        for r in data["results"] if r["segment_dim"] == "all"
-    )
-    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<title>{html.escape(exp.id)} – nudge-impact</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
-.banner{{padding:.8em 1em;border-radius:6px;margin:1em 0}}.red{{background:#fde2e1;border:2px solid #c0392b}}
-.green{{background:#e3f6e8;border:1px solid #27ae60}}.answer{{font-size:1.15em}}
-.status{{font-weight:bold;padding:.1em .5em;border-radius:4px;background:#eee}}
-.answer.win .status{{background:#27ae60;color:#fff}}.answer.harm .status{{background:#c0392b;color:#fff}}
-table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left}}
-.num{{text-align:right}}</style></head><body>
-<p><a href="{other}">{t("other_language", lang)}</a> · <a href="results.csv">{t("download", lang)}</a></p>
-<h1>{t("title", lang)}</h1><p>{t("experiment", lang)}: <code>{html.escape(exp.id)}</code>,
-{exp.start.isoformat()} – {exp.end.isoformat()}</p>
-<h2>{t("answer", lang)}</h2>{answers}
-<h2>{t("trust", lang)}</h2>{banner}
-{fig_html}
-<h2>{t("all_metrics", lang)}</h2><table><tr><th>{t("metric", lang)}</th><th>{t("arm", lang)}</th>
-<th>{t("control", lang)}</th><th>{t("arm", lang)}</th><th>{t("effect", lang)}</th><th>p</th>
-<th>{t("decision", lang)}</th></tr>{table}</table>
-<h2>{t("data_quality", lang)}</h2><table><tr><th>{t("reason", lang)}</th><th></th><th>{t("count", lang)}</th></tr>
-{quality}</table>
-</body></html>"""
-
-
-def _fmt(r: dict[str, Any], key: str, lang: Lang) -> str:
-    return percent(r[key], lang) if BY_ID[r["metric"]].percent else number(r[key], lang, 3)
-
-
-def _fmt_diff(r: dict[str, Any], lang: Lang) -> str:
-    if BY_ID[r["metric"]].percent:
-        return f"{points(r['diff'], lang)} ({points(r['diff_ci_low'], lang)} … {points(r['diff_ci_high'], lang)})"
-    return f"{signed(r['diff'], lang, 3)} ({signed(r['diff_ci_low'], lang, 3)} … {signed(r['diff_ci_high'], lang, 3)})"
-
-
-def _render_index(experiments: list[Experiment]) -> str:
-    items = "".join(
-        f'<li><a href="{html.escape(e.id)}/index.html">{html.escape(e.id)}</a> '
-        f'(<a href="{html.escape(e.id)}/index.de.html">deutsch</a>) {e.start} – {e.end}</li>'
-        for e in experiments
-    )
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{t("index_title", "en")}</title></head>'
-            f"<body><h1>{t('index_title', 'en')}</h1><ul>{items}</ul></body></html>")
-
-
-def write_withheld_report(con: duckdb.DuckDBPyConnection, exp: Experiment, reports_dir: Path) -> list[Path]:
+def write_withheld_report(con: duckdb.DuckDBPyConnection, exp: Experiment, reports_dir: Path, *,
+                          update_index: bool = True) -> list[Path]:
     """Replace an experiment's report by a red notice: its arms are not the planned sizes, so no result of
-    it may be read as an effect of the prompt. Shows the sample-ratio check and data quality, no effects."""
-    srm = fetch_dicts(con, "SELECT * FROM sample_ratio_checks WHERE experiment_id = $e ORDER BY segment_dim, "
-                      "segment_value", {"e": exp.id})
-    overall = next((r for r in srm if r["segment_dim"] == "all"), None)
+    it may be read as an effect of the prompt. Shows the sample-ratio check per segment, no effects; removes
+    the stale results.csv and marks the experiment as withheld in the index."""
+    srm = fetch_dicts(con, "SELECT * FROM sample_ratio_checks WHERE experiment_id = $e "
+                      "ORDER BY segment_dim <> 'all', segment_dim, segment_value", {"e": exp.id})
     folder = reports_dir / exp.id
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for lang in LANGS:
-        p = number(overall["p_value"], lang, 6) if overall else "–"
-        rows = "".join(
-            f"<tr><td>{html.escape(r['segment_dim'])}</td><td>{html.escape(r['segment_value'])}</td>"
-            f"<td>{html.escape(r['assigned_users'])}</td><td>{html.escape(r['planned_split'])}</td>"
-            f"<td class=num>{number(r['p_value'], lang, 4)}</td><td>{'✔' if r['passed'] else '✘'}</td></tr>"
-            for r in srm
-        )
-        page = f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<title>{html.escape(exp.id)} – withheld</title><style>body{{font-family:system-ui,sans-serif;max-width:1000px;
-margin:2em auto}}.banner{{padding:1em;border-radius:6px;background:#fde2e1;border:2px solid #c0392b}}
-td,th{{border-bottom:1px solid #ddd;padding:.3em .6em}}</style></head><body>
-<h1>{t("title", lang)}</h1><p><code>{html.escape(exp.id)}</code></p>
-<div class="banner red" id="trust-banner">{t("srm_fail", lang, p=p)} {t("withheld", lang)}</div>
-<table><tr><th></th><th></th><th>{t("users", lang)}</th><th>plan</th><th>p</th><th></th></tr>{rows}</table>
-</body></html>"""
-        path = folder / ("index.html" if lang == "en" else "index.de.html")
-        path.write_text(page, encoding="utf-8")
+        path = folder / PAGE[lang]
+        path.write_text(withheld_page(exp, srm, lang), encoding="utf-8")
         written.append(path)
     stale = folder / "results.csv"
     if stale.exists():
         stale.unlink()
+    summary = {"experiment_id": exp.id, "start": exp.start.isoformat(), "end": exp.end.isoformat(),
+               "withheld": True, "trust": "fail", "arms": []}
+    (folder / SUMMARY).write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    if update_index:
+        written += write_index(reports_dir)
     return written
+
+
+def headline_markdown(summaries: list[dict[str, Any]]) -> str:
+    """The headline per experiment and arm as a markdown table (Dagster metadata)."""
+    lang: Lang = "en"
+    lines = ["| experiment | arm | status | withdrawn or changed | control | difference (95 % CI) | data |",
+             "|---|---|---|---|---|---|---|"]
+    for s in summaries:
+        if s["withheld"]:
+            lines.append(f"| {s['experiment_id']} | – | withheld: sample-ratio mismatch | – | – | – | do not trust |")
+            continue
+        for a in s["arms"]:
+            ci = (f"{points(a['diff'], lang)} ({signed(_x100(a['diff_ci_low']), lang, 1)} to "
+                  f"{signed(_x100(a['diff_ci_high']), lang, 1)})")
+            lines.append(f"| {s['experiment_id']} | {a['variant']} | {t(a['status'], lang)} | "
+                         f"{percent(a['value_variant'], lang)} | {percent(a['value_control'], lang)} | {ci} | "
+                         f"{t('level_' + s['trust'], lang)} |")
+    return "\n".join(lines)
+
+
+def _x100(x: float | None) -> float | None:
+    return None if x is None else x * 100

@@ -18,17 +18,33 @@ from .junk import LINE_ONLY, JunkRow, day_of, make_junk
 
 PARTS_PER_DAY = 4
 NEVER = np.iinfo(np.int64).max
+#: file kinds; a file code is kind * 1000 + number, its name comes from `file_name`
+PART, LATE, RETRY, REDELIVERY, CLIENT_RC, JUNK, CUTOFF = range(7)
+_PREFIX = ("part", "late", "retry", "redelivery", "client-rc", "junk", "cutoff")
+
+
+def file_name(code: int, dt: int, fmt: str) -> str:
+    """File name of a file code on arrival day dt (JSONL: part files of every third day are gzipped)."""
+    kind, num = divmod(int(code), 1000)
+    if kind in (JUNK, CUTOFF):
+        ext = ".jsonl"
+    elif fmt == "parquet":
+        ext = ".parquet"
+    else:
+        ext = ".jsonl.gz" if kind == PART and dt % 3 == 1 else ".jsonl"
+    return f"{_PREFIX[kind]}-{num:04d}{ext}"
 
 
 @dataclass
 class Plan:
     """Everything to write, and the expected counts."""
 
-    rows: pl.DataFrame  # row (event row or -1), junk (index or -1), dt, file, ord
+    rows: pl.DataFrame  # row (event row, -1 junk, -2 blank), junk (index or -1), dt, file (code), ord
     junk: list[JunkRow]
     canary: np.ndarray  # bool per event row: delivered carrying a raw `text` field
     resend: list[tuple[int, str, np.ndarray, float]]  # (dt, file, event rows, share kept) truncated gzips
     empty: list[tuple[int, str]]
+    fmt: str = "jsonl"
     counts: dict[str, int] = field(default_factory=dict)
     by_date: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -40,6 +56,21 @@ class Plan:
         for d, k in zip(days, n, strict=True):
             day = self.by_date.setdefault(day_of(d).isoformat(), {})
             day[reason] = day.get(reason, 0) + int(k)
+
+
+def _frame(
+    row: np.ndarray, junk: np.ndarray | int, dt: np.ndarray, code: np.ndarray, order: np.ndarray
+) -> pl.DataFrame:
+    n = len(row)
+    return pl.DataFrame(
+        {
+            "row": np.asarray(row, dtype=np.int64),
+            "junk": np.broadcast_to(np.asarray(junk, dtype=np.int64), (n,)),
+            "dt": np.asarray(dt, dtype=np.int64),
+            "file": np.asarray(code, dtype=np.int64),
+            "ord": np.asarray(order, dtype=np.int64),
+        }
+    )
 
 
 def plan_delivery(
@@ -64,28 +95,13 @@ def plan_delivery(
     canary = np.zeros(n, dtype=bool)
     canary[rng.choice(cand, min(len(cand), n_cases(dirt.text_field_share, len(cand))), replace=False)] = True
 
-    # original files: 4 time-of-day parts on time, one batch per lateness; gzip every third day (JSONL)
-    part = ((ts - event_day * DAY_US) * PARTS_PER_DAY // DAY_US).astype(np.int64)
-    if fmt == "jsonl":
-        ext = np.where(dt % 3 == 1, ".jsonl.gz", ".jsonl")
-        plain = ".jsonl"
-    else:
-        ext = np.full(n, ".parquet")
-        plain = ".parquet"
-    name = np.where(lag == 0, "part-", "late-").astype(object)
-    num = np.where(lag == 0, part, lag)
-    files = pl.select(
-        pl.Series(name, dtype=pl.String)
-        + pl.Series(num).cast(pl.String).str.zfill(4)
-        + pl.Series(np.where(lag == 0, ext, plain), dtype=pl.String)
-    ).to_series()
+    # original files: 4 time-of-day parts on time, one batch per lateness (+ the raw-text client's file)
+    part = (ts - event_day * DAY_US) * PARTS_PER_DAY // DAY_US
+    code = np.where(lag == 0, PART * 1000 + part, LATE * 1000 + lag)
     if fmt == "parquet":
-        files = pl.select(
-            pl.when(pl.Series(canary)).then(pl.lit("client-rc-0000.parquet")).otherwise(files)
-        ).to_series()
-    originals = pl.DataFrame({"row": np.arange(n, dtype=np.int64), "dt": dt, "file": files, "ord": ts})
-
-    plan = Plan(rows=originals, junk=[], canary=canary, resend=[], empty=[])
+        code = np.where(canary, CLIENT_RC * 1000, code)
+    plan = Plan(rows=pl.DataFrame(), junk=[], canary=canary, resend=[], empty=[], fmt=fmt)
+    frames = [_frame(np.arange(n), -1, dt, code, ts)]
     plan.add("late_event", dt[lag > 0])
     plan.add("text_field_scrubbed", dt[canary])
 
@@ -95,75 +111,43 @@ def plan_delivery(
     dup = rng.choice(dup_pool, k, replace=False)
     dup = np.concatenate([dup, dup[rng.random(k) < 0.1]])
     mode = rng.choice(3, len(dup), p=[0.4, 0.3, 0.3])
-    dt_copy = np.where(
-        mode == 2, np.minimum(dt[dup] + rng.integers(1, 3, len(dup)), event_day[dup] + MAX_LATENESS_DAYS), dt[dup]
-    )
-    same_file = mode == 0
-    later_day = dt_copy > dt[dup]
-    copy_file = np.where(
-        same_file,
-        originals["file"].to_numpy()[dup],
-        np.where(later_day, "redelivery-0000" + plain, "retry-0000" + plain),
-    )
-    copies = pl.DataFrame({"row": dup, "dt": dt_copy, "file": pl.Series(copy_file, dtype=pl.String), "ord": ts[dup]})
+    later = np.minimum(dt[dup] + rng.integers(1, 3, len(dup)), event_day[dup] + MAX_LATENESS_DAYS)
+    dt_copy = np.where(mode == 2, later, dt[dup])
+    code_copy = np.where(mode == 0, code[dup], np.where(dt_copy > dt[dup], REDELIVERY * 1000, RETRY * 1000))
+    frames.append(_frame(dup, -1, dt_copy, code_copy, ts[dup]))
     plan.add("duplicate_event", dt_copy)
 
-    # junk rows (never based on canary rows)
-    n_valid = n
-    counts = {r: n_cases(dirt.junk_per_reason, n_valid) for r in QUARANTINE_REASONS}
+    # junk rows (never based on canary rows), in a random file of their arrival day
+    counts = {r: n_cases(dirt.junk_per_reason, n) for r in QUARANTINE_REASONS}
     base_rows = np.flatnonzero(~canary)
-    base = events[base_rows]
-    junk = make_junk(rng, base.drop("_ts", "_ix"), dt[base_rows], counts, seed)
-    jrows: list[tuple[int, int, str, int]] = []
-    used_tail: set[tuple[int, str]] = set()
-    day_files = originals.group_by("dt", "file").len().sort("dt", "file")
-    by_day: dict[int, list[str]] = {}
-    for d, f, _ in day_files.iter_rows():
+    junk = make_junk(rng, events[base_rows].drop("_ts", "_ix"), dt[base_rows], counts, seed)
+    day_files = pl.DataFrame({"dt": dt[~canary], "file": code[~canary]}).unique().sort("dt", "file")
+    by_day: dict[int, list[int]] = {}
+    for d, f in day_files.iter_rows():
         by_day.setdefault(d, []).append(f)
+    jdt, jcode, jord = [], [], []
+    used_tail: set[tuple[int, int]] = set()
     for j, jr in enumerate(junk):
-        choices = [f for f in by_day.get(jr.dt, []) if not f.startswith("client-rc")] or ["part-0000" + plain]
-        if fmt == "parquet" and jr.reason in LINE_ONLY:
-            target = "junk-0000.jsonl"
-        else:
-            target = choices[int(rng.integers(0, len(choices)))]
-        if jr.reason == "truncated_line":
-            if target.endswith(".gz") or (jr.dt, target) in used_tail:
-                target = f"cutoff-{j:04d}.jsonl"
+        choices = by_day.get(jr.dt, [PART * 1000])
+        target = (
+            JUNK * 1000 if fmt == "parquet" and jr.reason in LINE_ONLY else choices[int(rng.integers(len(choices)))]
+        )
+        order = jr.dt * DAY_US + int(rng.integers(0, DAY_US))
+        if jr.reason == "truncated_line":  # the last line of a plain JSONL file, at most one per file
+            if file_name(target, jr.dt, fmt).endswith(".gz") or (jr.dt, target) in used_tail:
+                target = CUTOFF * 1000 + j
             used_tail.add((jr.dt, target))
             order = NEVER
-        else:
-            order = jr.dt * DAY_US + int(rng.integers(0, DAY_US))
-        jrows.append((j, jr.dt, target, order))
+        jdt.append(jr.dt)
+        jcode.append(target)
+        jord.append(order)
         plan.add(jr.reason, np.array([jr.dt]))
     plan.junk = junk
-    jframe = pl.DataFrame(
-        {
-            "row": np.full(len(jrows), -1, dtype=np.int64),
-            "junk": np.array([r[0] for r in jrows], dtype=np.int64),
-            "dt": np.array([r[1] for r in jrows], dtype=np.int64),
-            "file": pl.Series([r[2] for r in jrows], dtype=pl.String),
-            "ord": np.array([r[3] for r in jrows], dtype=np.int64),
-        }
-    )
-    if fmt == "jsonl":
-        nb = n_cases(dirt.blank_lines, n)
-        pick = rng.integers(0, n, nb)
-        blanks = pl.DataFrame(
-            {
-                "row": np.full(nb, -2, dtype=np.int64),
-                "junk": np.full(nb, -1, dtype=np.int64),
-                "dt": dt[pick],
-                "file": originals["file"].to_numpy()[pick].astype(str),
-                "ord": ts[pick] + 1,
-            }
-        )
-        jframe = pl.concat([jframe, blanks.cast(jframe.schema)])  # type: ignore[arg-type]
-
-    rows = pl.concat(
-        [originals.with_columns(junk=pl.lit(-1, pl.Int64)), copies.with_columns(junk=pl.lit(-1, pl.Int64))],
-        how="vertical",
-    ).select("row", "junk", "dt", "file", "ord")
-    plan.rows = pl.concat([rows, jframe.select(rows.columns).cast(rows.schema)])  # type: ignore[arg-type]
+    frames.append(_frame(np.full(len(junk), -1), np.arange(len(junk)), np.array(jdt), np.array(jcode), np.array(jord)))
+    if fmt == "jsonl":  # white-space-only lines: skipped by readers, not counted
+        pick = rng.integers(0, n, n_cases(dirt.blank_lines, n))
+        frames.append(_frame(np.full(len(pick), -2), -1, dt[pick], code[pick], ts[pick] + 1))
+    plan.rows = pl.concat(frames)
 
     # file dirt: truncated gzip re-sends (only duplicates of that day's deliveries) and empty files
     days = np.unique(dt[lag == 0])

@@ -67,9 +67,9 @@ def dirt_users(rng: np.random.Generator, block: int, n: int, seed: int) -> pl.Da
         {
             "uidx": uidx,
             "user_id": id_strings(uidx, NS_USER, seed, prefix="u_"),
-            "country": pl.Series(country, dtype=pl.String),
-            "platform": pl.Series(platform, dtype=pl.String),
-            "app_version": pl.Series(app, dtype=pl.String),
+            "country": pl.Series(country.tolist(), dtype=pl.String),
+            "platform": pl.Series(platform.tolist(), dtype=pl.String),
+            "app_version": pl.Series(app.tolist(), dtype=pl.String),
         }
     )
 

@@ -78,9 +78,9 @@ def make_users(rng: np.random.Generator, n: int, seed: int, model: UserModel, fi
         {
             "uidx": uidx,
             "user_id": id_strings(uidx, NS_USER, seed, prefix="u_"),
-            "country": pl.Series(country, dtype=pl.String),
-            "platform": pl.Series(platform, dtype=pl.String),
-            "app_version": pl.Series(app, dtype=pl.String),
+            "country": pl.Series(country.tolist(), dtype=pl.String),
+            "platform": pl.Series(platform.tolist(), dtype=pl.String),
+            "app_version": pl.Series(app.tolist(), dtype=pl.String),
             "arm": arm_codes(uidx, seed),
             "p_active": p_active,
             "lam": lam,

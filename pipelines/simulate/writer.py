@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .constants import CANARY
-from .delivery import Plan
+from .delivery import Plan, file_name
 from .events import WIDE_SCHEMA, json_lines
 from .junk import LINE_ONLY, JunkRow, day_of
 
@@ -91,16 +91,27 @@ def _write_bytes(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _write_lines(root: Path, df: pl.DataFrame) -> list[Path]:
-    """df: dt, file, line, tail (bool: written without a trailing newline); sorted."""
+def _groups(rows: pl.DataFrame) -> list[tuple[int, int, int, int]]:
+    """(dt, file code, start, end) runs of a frame sorted by dt and file."""
+    dt, code = rows["dt"].to_numpy(), rows["file"].to_numpy()
+    if len(dt) == 0:
+        return []
+    cut = np.flatnonzero((np.diff(dt) != 0) | (np.diff(code) != 0)) + 1
+    starts = np.concatenate([[0], cut])
+    ends = np.concatenate([cut, [len(dt)]])
+    return [(int(dt[a]), int(code[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _write_lines(root: Path, rows: pl.DataFrame, lines: pl.Series, tail: np.ndarray, fmt: str) -> list[Path]:
+    """Write line files; rows sorted by (dt, file); `tail` marks a last line without newline."""
     paths = []
-    for (dt, name), part in df.partition_by("dt", "file", as_dict=True, maintain_order=True).items():
+    for dt, code, a, b in _groups(rows):
         buf = io.BytesIO()
-        part.select("line").write_csv(buf, include_header=False, quote_style="never")
+        lines.slice(a, b - a).to_frame("line").write_csv(buf, include_header=False, quote_style="never")
         data = buf.getvalue()
-        if part["tail"][-1]:
+        if tail[b - 1]:
             data = data[:-1]
-        path = _dir(root, int(dt)) / str(name)  # type: ignore[call-overload]
+        path = _dir(root, dt) / file_name(code, dt, fmt)
         _write_bytes(path, data)
         paths.append(path)
     return paths
@@ -108,15 +119,17 @@ def _write_lines(root: Path, df: pl.DataFrame) -> list[Path]:
 
 def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[Path]:
     """Write every planned file; completes plan.counts with the truncated-gzip findings."""
-    rows = plan.rows.with_row_index("seq").sort("dt", "file", "ord", "seq")
+    r = plan.rows
+    order = np.lexsort((r["ord"].to_numpy(), r["file"].to_numpy(), r["dt"].to_numpy()))
+    rows = r[order]
+    idx, jdx = rows["row"].to_numpy(), rows["junk"].to_numpy()
     junk_lines = pl.Series("jl", [_junk_line(j) for j in plan.junk] or [""], dtype=pl.String)
     junk_reason = np.array([j.reason for j in plan.junk] + [""])
-    tail = pl.Series(junk_reason[rows["junk"].to_numpy()] == "truncated_line") & (rows["junk"] >= 0)
+    tail = (junk_reason[jdx] == "truncated_line") & (jdx >= 0)
+    line_only = np.array([j.reason in LINE_ONLY for j in plan.junk] + [False])[jdx] & (jdx >= 0)
     paths: list[Path] = []
     if fmt == "jsonl":
         lines = _canary_lines(json_lines(events), plan.canary)
-        idx = rows["row"].to_numpy()
-        jdx = rows["junk"].to_numpy()
         line = pl.select(
             pl.when(pl.Series(idx >= 0))
             .then(lines.gather(np.maximum(idx, 0)))
@@ -125,41 +138,30 @@ def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[
             .otherwise(pl.lit("  "))
             .alias("line")
         ).to_series()
-        paths += _write_lines(root, rows.select("dt", "file", line=line, tail=tail))
+        paths += _write_lines(root, rows, line, tail, fmt)
     else:
+        typed = ~line_only
         wide = events.select(list(WIDE_SCHEMA))
-        jdx = rows["junk"].to_numpy()
-        is_line = np.array([j.reason in LINE_ONLY for j in plan.junk] + [False])[jdx] & (jdx >= 0)
         typed_junk = _junk_typed(plan.junk)
-        valid = rows.filter(pl.col("row") >= 0)
-        tj = rows.filter((pl.col("junk") >= 0) & ~pl.Series(is_line))
-        table = pl.concat(
-            [
-                pl.concat([valid.select("dt", "file", "ord", "seq"), wide[valid["row"].to_numpy()]], how="horizontal"),
-                pl.concat([tj.select("dt", "file", "ord", "seq"), typed_junk[tj["junk"].to_numpy()]], how="horizontal"),
-            ]
-        ).sort("dt", "file", "ord", "seq")
-        for (dt, name), part in table.partition_by("dt", "file", as_dict=True, maintain_order=True).items():
-            out = part.drop("dt", "file", "ord", "seq")
-            if str(name).startswith("client-rc"):
+        sel = rows.filter(pl.Series(typed))
+        body = pl.concat([wide, typed_junk])[
+            np.where(sel["row"].to_numpy() >= 0, sel["row"].to_numpy(), wide.height + sel["junk"].to_numpy())
+        ]
+        for dt, code, a, b in _groups(sel):
+            out = body.slice(a, b - a)
+            name = file_name(code, dt, fmt)
+            schema = PARQUET_SCHEMA
+            if name.startswith("client-rc"):
                 out = out.with_columns(text=pl.lit(CANARY_TEXT))
-            path = _dir(root, int(dt)) / str(name)  # type: ignore[call-overload]
-            table = out.to_arrow()
-            table = table.cast(
-                PARQUET_SCHEMA if "text" not in out.columns else PARQUET_SCHEMA.append(pa.field("text", pa.string()))
-            )
-            pq.write_table(table, path, compression="zstd")
+                schema = PARQUET_SCHEMA.append(pa.field("text", pa.string()))
+            path = _dir(root, dt) / name
+            pq.write_table(out.to_arrow().cast(schema), path, compression="zstd")
             paths.append(path)
-        lj = rows.filter(pl.Series(is_line))
+        lj = rows.filter(pl.Series(line_only))
         if lj.height:
-            paths += _write_lines(
-                root,
-                lj.select(
-                    "dt", "file", line=junk_lines.gather(lj["junk"].to_numpy()), tail=tail.filter(pl.Series(is_line))
-                ),
-            )
-    for dt, name, sel, share in plan.resend:
-        data, readable = truncated_gzip(json_lines(events[sel]).to_list(), share)
+            paths += _write_lines(root, lj, junk_lines.gather(lj["junk"].to_numpy()), tail[line_only], fmt)
+    for dt, name, sel_rows, share in plan.resend:
+        data, readable = truncated_gzip(json_lines(events[sel_rows]).to_list(), share)
         path = _dir(root, dt) / name
         path.write_bytes(data)
         paths.append(path)

@@ -254,6 +254,21 @@ def mde_at(plan: PowerPlan, assigned_per_arm: float) -> float:
                                      alpha=plan.alpha, power=plan.power)
 
 
+def power_at(plan: PowerPlan, effect: float, assigned_per_arm: float) -> float:
+    """Probability that the two-sided level-``plan.alpha`` test detects a true absolute ``effect`` with
+    ``assigned_per_arm`` assigned users per arm (both tails counted; normal approximation)."""
+    from scipy.stats import norm
+
+    units = int(assigned_per_arm * plan.unit_share)
+    if units < 2:
+        return math.nan
+    se = math.sqrt((plan.variance_control + plan.variance_variant) / units)
+    if se == 0:
+        return 1.0 if effect else plan.alpha
+    z = float(norm.ppf(1 - plan.alpha / 2))
+    return float(norm.cdf(abs(effect) / se - z) + norm.cdf(-abs(effect) / se - z))
+
+
 # --- presentation ---------------------------------------------------------------------------------------
 
 METHOD_LABEL = {"delta_method": "delta method", "welch": "Welch", "cuped": "CUPED"}

@@ -19,6 +19,7 @@ from pipelines.planning import (
     mde_at,
     plan_experiment,
     plan_metric,
+    power_at,
     power_from_warehouse,
     read_arm_statistics,
 )
@@ -95,6 +96,10 @@ def test_round_trip_mde_of_the_planned_users_is_the_requested_mde(mde: float) ->
     assert mde_at(plan, plan.assigned_per_arm) == pytest.approx(mde, rel=2e-3)
     # one user fewer per arm is not enough
     assert minimum_detectable_effect(n - 1, n - 1, plan.variance_control, plan.variance_variant) > mde
+    # and the planned users detect the MDE with (at least) the planned power, a null effect with alpha
+    assert power_at(plan, mde, plan.assigned_per_arm) == pytest.approx(0.8, abs=2e-3)
+    assert power_at(plan, -mde, plan.assigned_per_arm) >= 0.8
+    assert power_at(plan, 0.0, plan.assigned_per_arm) == pytest.approx(0.05)
 
 
 def test_cuped_plan_uses_the_variance_the_analysis_removes() -> None:

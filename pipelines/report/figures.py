@@ -6,6 +6,7 @@ the axes use the locale's separators, so the German figures read 41,3 % like the
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -23,6 +24,7 @@ OUTCOME_COLOURS = {"withdrawn": "#1b5e8c", "changed": "#6aaed6", "posted_unchang
 OUTCOMES = ("withdrawn", "changed", "posted_unchanged")
 LEARNING = ("trigger_rate_days_0_1", "trigger_rate_days_2_7", "trigger_rate_days_8_plus")
 SEGMENT_DIMS = ("country", "platform", "toxicity_band")
+MIN_SEGMENT_USERS = 20  # a segment is drawn only when every side of a comparison has at least this many users
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
@@ -197,9 +199,32 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def _segment_rows(data: ReportData) -> tuple[list[Row], list[Row]]:
+    """(shown, hidden) headline rows by segment: hidden when a side has too few users or no interval."""
+    shown: list[Row] = []
+    hidden: list[Row] = []
+    for r in data.results:
+        if r["metric"] != HEADLINE or r["segment_dim"] not in ("all", *SEGMENT_DIMS):
+            continue
+        big = min(r["units_control"] or 0, r["units_variant"] or 0) >= MIN_SEGMENT_USERS
+        ok = big and _finite(r["diff_ci_low"]) and _finite(r["diff_ci_high"])
+        (shown if ok or r["segment_dim"] == "all" else hidden).append(r)
+    return shown, hidden
+
+
+def hidden_segments(data: ReportData, lang: Lang) -> str:
+    """The segments left out of the segment figure, worded ('' when none)."""
+    shown, hidden = _segment_rows(data)
+    visible = {(r["segment_dim"], r["segment_value"]) for r in shown}
+    names = sorted({(r["segment_dim"], r["segment_value"]) for r in hidden} - visible)
+    if not names:
+        return ""
+    return t("hidden_segments", lang, names=", ".join(f"{t('seg_' + d, lang)} {html.escape(v)}" for d, v in names))
+
+
 def segments(data: ReportData, lang: Lang) -> go.Figure:
     """The headline effect (points, 95 % CI) per country, platform and toxicity band, next to all users."""
-    rows = [r for r in data.results if r["metric"] == HEADLINE and r["segment_dim"] in ("all", *SEGMENT_DIMS)]
+    rows, _ = _segment_rows(data)
     keys: list[tuple[str, str]] = [("all", "all")]
     for dim in SEGMENT_DIMS:
         values = {r["segment_value"]: r["units_control"] + r["units_variant"] for r in rows if r["segment_dim"] == dim}

@@ -190,7 +190,10 @@ def report_page(data: ReportData, lang: Lang) -> str:
         (figures.segments, "fig-segments", "fig_segments", "cap_segments"),
         (figures.learning, "fig-learning", "fig_learning", "cap_learning"),
     ]
-    fig_html = "".join(_figure(make(data, lang), div, t(title, lang), t(cap, lang)) for make, div, title, cap in figs)
+    captions = {"cap_segments": t("cap_segments", lang, min=figures.MIN_SEGMENT_USERS) + " "
+                + figures.hidden_segments(data, lang)}
+    fig_html = "".join(_figure(make(data, lang), div, t(title, lang), captions.get(cap) or t(cap, lang))
+                       for make, div, title, cap in figs)
     sections = ("answer", "trust", "figures", "all_metrics", "data_quality", "methods")
     nav = " ".join(f'<a href="#{s}">{t(s, lang)}</a>' for s in sections)
     eid = html.escape(exp.id)

@@ -70,11 +70,12 @@ def arm_status(data: ReportData, variant: str) -> str:
 
 
 def answers(data: ReportData, lang: Lang) -> list[Answer]:
-    """The answer per treatment arm, in registry order."""
+    """The answer per treatment arm, the largest headline effect first."""
     toxic = {r["variant"]: r for r in data.overall(TOXIC)}
     guard = {r["variant"]: r for r in data.overall(GUARDRAIL)}
     out = []
-    for r in data.overall(HEADLINE):
+    ranked = sorted(data.overall(HEADLINE), key=lambda r: -r["diff"] if _finite(r["diff"]) else math.inf)
+    for r in ranked:
         v = r["variant"]
         sentence = t("headline", lang, arm=arm_phrase(v, lang, "dat"), value=percent(r["value_variant"], lang),
                      control=percent(r["value_control"], lang), diff=points(r["diff"], lang, long=True),
@@ -103,13 +104,13 @@ def _guard_clause(r: dict[str, Any] | None, data: ReportData, lang: Lang) -> str
     if r is None:
         return ""
     if r["decision"] == "harm":
-        return t("guard_harm", lang, x=relative(r["rel_diff"], lang))
+        return t("guard_harm", lang, x=relative(r["rel_diff"], lang, 1))
     status = r.get("guardrail_status")
     if status == "held":
         return t("guard_held", lang)
     if status == "not_shown":
         margin = percent(abs(data.experiment.guardrail_margin), lang, 0)
-        return t("guard_not_shown", lang, margin=margin, x=relative(r["rel_diff"], lang))
+        return t("guard_not_shown", lang, margin=margin, x=relative(r["rel_diff"], lang, 1))
     return t("guard_unknown", lang)
 
 

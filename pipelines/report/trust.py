@@ -13,7 +13,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pipelines.contract import FILE_REASONS, ROW_REASONS
 from pipelines.report.data import UNATTRIBUTED, ReportData
+from pipelines.report.sentences import arm_label
 from pipelines.report.text import Lang, day, integer, number, percent, t
 
 Level = Literal["ok", "caution", "fail"]
@@ -91,12 +93,13 @@ def _facts(data: ReportData, lang: Lang, analysed: int, unattributed: int, assig
            contaminated: int) -> list[tuple[str, str]]:
     exp = data.experiment
     planned = json.loads(data.srm_overall["planned_split"]) if data.srm_overall else exp.variants
-    users = ", ".join(
-        f"{html.escape(arm)} {integer(n, lang)} ({percent(planned.get(arm), lang, 0)})"
-        for arm, n in data.assigned().items()
-    ) or "–"
-    attempts = ", ".join(f"{html.escape(arm)} {integer(sum(data.funnel.get(arm, {}).values()), lang)}"
-                         for arm in exp.variants)
+    assigned_by_arm = data.assigned()
+    users = " · ".join(
+        f"{arm_label(arm, lang, exp.control)} {integer(assigned_by_arm.get(arm, 0), lang)} "
+        f"({percent(planned.get(arm), lang, 0)})" for arm in exp.variants
+    )
+    attempts = " · ".join(f"{arm_label(arm, lang, exp.control)} "
+                          f"{integer(sum(data.funnel.get(arm, {}).values()), lang)}" for arm in exp.variants)
     srm = data.srm_overall
     srm_text = "–" if srm is None else (
         f"{t('passed' if srm['passed'] else 'failed', lang)} (p = {number(srm['p_value'], lang, 3)})")
@@ -106,6 +109,10 @@ def _facts(data: ReportData, lang: Lang, analysed: int, unattributed: int, assig
         data_text += "; " + t("days_analysed", lang, n=integer(days, lang))
     rejected = f"{integer(data.rows_rejected, lang)} {t('of_rows', lang, n=integer(data.rows_read, lang))} " \
         f"({percent(_share(data.rows_rejected, data.rows_read), lang, 2)})"
+    by_reason = [q for q in data.quality if q["reason"] in ROW_REASONS + FILE_REASONS and q["count"]]
+    if by_reason:
+        rejected += "<br><small>" + ", ".join(f"{html.escape(q['reason'])} {integer(q['count'], lang)}"
+                                              for q in by_reason) + "</small>"
     in_two = f"{integer(contaminated, lang)} ({percent(_share(contaminated, assigned), lang, 2)})"
     return [
         (t("fact_dates", lang), f"{day(exp.start, lang)} {t('to', lang)} {day(exp.end, lang)}"),
@@ -118,4 +125,5 @@ def _facts(data: ReportData, lang: Lang, analysed: int, unattributed: int, assig
         (t("fact_duplicates", lang), integer(data.quality_count("duplicate_event"), lang)),
         (t("fact_contaminated", lang), in_two),
         (t("fact_unattributed", lang), integer(unattributed, lang)),
+        (t("fact_scrubbed", lang), integer(data.quality_count("text_field_scrubbed"), lang)),
     ]

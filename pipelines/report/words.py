@@ -165,6 +165,8 @@ WORDS: dict[str, dict[str, str]] = {
     "fact_duplicates": {"en": "Duplicates (counted once)", "de": "Duplikate (einmal gezählt)"},
     "fact_contaminated": {"en": "Users in two arms (excluded)", "de": "Personen in zwei Gruppen (ausgeschlossen)"},
     "fact_unattributed": {"en": "Prompts not attributable", "de": "Nicht zuordenbare Hinweise"},
+    "fact_scrubbed": {"en": "Raw comment text dropped at read time",
+                      "de": "Beim Einlesen verworfener Kommentar-Klartext"},
     "passed": {"en": "passed", "de": "bestanden"},
     "failed": {"en": "FAILED", "de": "NICHT BESTANDEN"},
     "of_rows": {"en": "of {n} rows", "de": "von {n} Zeilen"},
@@ -214,10 +216,13 @@ WORDS: dict[str, dict[str, str]] = {
     "fig_segments": {"en": "Does it work everywhere?", "de": "Wirkt es überall?"},
     "cap_segments": {
         "en": "The headline effect (withdrawn or changed, in points) per country, platform and toxicity of the "
-        "draft. Small segments have wide intervals.",
+        "draft. Small segments have wide intervals; segments with fewer than {min} users in an arm are not shown.",
         "de": "Der Haupteffekt (zurückgezogen oder geändert, in Prozentpunkten) je Land, Plattform und "
-        "Toxizität des Entwurfs. Kleine Segmente haben breite Intervalle.",
+        "Toxizität des Entwurfs. Kleine Segmente haben breite Intervalle; Segmente mit weniger als {min} "
+        "Personen in einer Gruppe werden nicht gezeigt.",
     },
+    "hidden_segments": {"en": "Not shown (too few users): {names}.", "de": "Nicht gezeigt (zu wenige Personen): "
+                        "{names}."},
     "seg_country": {"en": "Country", "de": "Land"},
     "seg_platform": {"en": "Platform", "de": "Plattform"},
     "seg_toxicity_band": {"en": "Toxicity", "de": "Toxizität"},

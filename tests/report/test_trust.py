@@ -1,0 +1,91 @@
+"""The trust banner turns red or amber for the right reasons, and the report says so above the answer."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from pipelines.report.data import ReportData, load
+from pipelines.report.pages import report_page
+from pipelines.report.sentences import answers, arm_status
+from pipelines.report.trust import assess
+from tests.report.conftest import Built
+
+
+@pytest.fixture(scope="module")
+def data(built: Built) -> ReportData:
+    con = built.connect()
+    try:
+        return load(con, built.experiments[0])
+    finally:
+        con.close()
+
+
+def test_the_session_data_can_be_trusted(data: ReportData) -> None:
+    trust = assess(data, "en")
+    assert trust.level in ("ok", "caution"), trust.reasons
+    labels = [k for k, _ in trust.facts]
+    for label in ("Experiment", "Users assigned (planned share)", "Sample-ratio check", "Rows rejected as malformed",
+                  "Late events (used)", "Duplicates (counted once)", "Users in two arms (excluded)"):
+        assert label in labels
+
+
+def test_sample_ratio_mismatch_is_red_and_shown_above_the_answer(data: ReportData) -> None:
+    bad = copy.deepcopy(data)
+    bad.srm[0] = {**bad.srm[0], "passed": False, "p_value": 1e-9}
+    trust = assess(bad, "en")
+    assert trust.level == "fail" and any("sample-ratio mismatch" in r for r in trust.reasons)
+    page = report_page(bad, "en")
+    assert 'data-level="fail"' in page
+    assert page.index('class="warn"') < page.index('class="answer ')
+    assert "Stichprobenverhältnis verletzt" in report_page(bad, "de")
+
+
+def test_many_rejected_rows_are_red_some_are_amber(data: ReportData) -> None:
+    bad = copy.deepcopy(data)
+    bad.rows_read, bad.rows_rejected = 1000, 80
+    assert assess(bad, "en").level == "fail"
+    bad.rows_rejected = 20
+    trust = assess(bad, "de")
+    assert trust.level == "caution" and any("2,0 %" in r for r in trust.reasons)
+
+
+def test_contamination_above_one_percent_is_red(data: ReportData) -> None:
+    bad = copy.deepcopy(data)
+    assigned = sum(bad.assigned().values())
+    bad.quality = [q for q in bad.quality if q["reason"] != "contaminated_user"]
+    bad.quality.append({"reason": "contaminated_user", "scope": "experiment", "count": assigned // 50})
+    assert assess(bad, "en").level == "fail"
+
+
+def test_a_segment_off_plan_is_amber(data: ReportData) -> None:
+    bad = copy.deepcopy(data)
+    seg = next(i for i, r in enumerate(bad.srm) if r["segment_dim"] != "all")
+    bad.srm[seg] = {**bad.srm[seg], "passed": False}
+    trust = assess(bad, "en")
+    assert trust.level in ("caution", "fail") and any("off-plan" in r for r in trust.reasons)
+
+
+def test_no_analysed_prompts_is_red_and_says_so(data: ReportData) -> None:
+    empty = ReportData(data.experiment, srm=data.srm)
+    trust = assess(empty, "en")
+    assert trust.level == "fail"
+    page = report_page(empty, "en")
+    assert "No result yet" in page and page.count('class="plot"') == 5  # the page still renders every section
+
+
+def test_harm_on_a_primary_metric_makes_the_arm_harm(data: ReportData) -> None:
+    bad = copy.deepcopy(data)
+    variant = bad.overall("withdraw_or_change_rate")[0]["variant"]
+    for r in bad.results:
+        if r["metric"] == "toxic_posts_per_user" and r["segment_dim"] == "all" and r["variant"] == variant:
+            r["decision"] = "harm"
+    assert arm_status(bad, variant) == "harm"
+    assert {a.variant: a.status for a in answers(bad, "en")}[variant] == "harm"
+
+
+def test_planned_split_comes_from_the_check(data: ReportData) -> None:
+    planned = json.loads(data.srm_overall["planned_split"]) if data.srm_overall else {}
+    assert abs(sum(planned.values()) - 1) < 1e-9

@@ -54,6 +54,8 @@ class DraftModel:
     cold_beta: tuple[float, float] = (1.2, 9.0)  # score of an ordinary draft
     #: multiplier of the heated-draft propensity after the user's first prompt (learning), by arm
     learning_factor: tuple[float, float, float] = (1.0, 0.7, 0.6)
+    night_hours: tuple[int, ...] = (21, 22, 23, 0, 1)
+    night_factor: float = 1.8  # heated-draft propensity multiplier at night
     reply_share: float = 0.25
     videos_per_user: float = 0.2
     video_zipf: float = 1.05
@@ -129,7 +131,9 @@ def make_drafts(
 
     # scores: heated drafts come from the user's propensity q; after a first prompt (treatment arms)
     # the propensity is multiplied by the arm's learning factor, using the same uniforms (coupled)
-    q = users["q"].to_numpy()[uidx]
+    # heated drafts are more likely late at night (21-02 UTC)
+    night = np.isin((ts % DAY_US) // HOUR_US, model.night_hours)
+    q = users["q"].to_numpy()[uidx] * np.where(night, model.night_factor, 1.0)
     arm = users["arm"].to_numpy()[uidx]
     u = rng.random(m)
     hot = np.round(rng.beta(*model.hot_beta, m), 4)

@@ -36,6 +36,7 @@ class OutcomeModel:
     #: drafts below the threshold: posted, discarded, nothing
     plain_mix: tuple[float, float, float] = (0.95, 0.03, 0.02)
     double_post_share: float = 0.004
+    slow_edit_share: float = 0.2  # edits that take 5-45 minutes
     response_missing_share: float = 0.03
 
 
@@ -110,7 +111,9 @@ def plan_events(
 
     # --- edits: a new submission of the same draft, which may trigger again ------------------------
     edit = tox & ((cat == C) | ((cat == W) & (sub == EDIT_DISCARD)))
-    sub2_ts = base + _lognormal_us(rng, 40, 1.0, 3, 45 * 60, m)
+    # most edits take seconds to a minute; some users think it over for many minutes
+    slow = rng.random(m) < model.slow_edit_share
+    sub2_ts = base + np.where(slow, _uniform_us(rng, 5 * 60, 45 * 60, m), _lognormal_us(rng, 40, 1.0, 3, 45 * 60, m))
     still = rng.random(m) < np.asarray(model.still_toxic)[arm_eff]
     score2 = np.where(
         still,

@@ -60,42 +60,25 @@ class PlanningError(ValueError):
 class PowerPlan:
     """One metric, one treatment arm of the past experiment: what the next experiment needs.
 
-    Attributes:
-        metric: Catalogue id of the metric.
-        method: ``delta_method`` (ratio), ``welch`` (plain mean) or ``cuped`` (mean adjusted by its
-            pre-period covariate).
-        variant: The past experiment's treatment arm whose variance stands in for the next variant.
-        control_value: The metric in the past control arm.
-        mde: The absolute effect to detect (for ``toxic_posts_per_user``: relative MDE x control value).
-        mde_relative: ``mde / control_value`` (NaN when the control value is 0).
-        variance_control: Per-unit variance of the control arm (``variance / n`` is Var of its mean).
-        variance_variant: Per-unit variance of the treatment arm.
-        unit_share: Share of assigned users who are units of the metric (users with >= 1 triggered attempt
-            for the headline, 1 for a per-assigned-user metric).
-        units_per_arm: Units of the metric needed per arm (users with attempts, for the headline).
-        assigned_per_arm: Assigned users needed per arm: ``ceil(units_per_arm / unit_share)``.
-        actual_units_control: Units the past experiment had in its control arm.
-        actual_units_variant: Units it had in the treatment arm.
-        actual_mde: Smallest absolute effect the past experiment could detect with that power.
-        alpha: Two-sided significance level per comparison.
-        power: Probability of detecting an effect of size ``mde``.
+    Variances are per unit (``variance / n`` is the variance of an arm's mean); units are the metric's users
+    (for the headline: users with >= 1 triggered attempt), assigned users the randomised ones.
     """
 
-    metric: str
-    method: Method
-    variant: str
-    control_value: float
-    mde: float
-    mde_relative: float
+    metric: str  # catalogue id
+    method: Method  # delta_method (ratio), welch (plain mean), cuped (mean adjusted by its pre-period covariate)
+    variant: str  # the past treatment arm whose variance stands in for the next variant's
+    control_value: float  # the metric in the past control arm
+    mde: float  # absolute effect to detect (toxic_posts_per_user: relative MDE x control value)
+    mde_relative: float  # mde / control_value (NaN when that is 0)
     variance_control: float
     variance_variant: float
-    unit_share: float
-    units_per_arm: int
-    assigned_per_arm: int
-    actual_units_control: int
+    unit_share: float  # share of assigned users who are units of the metric (1 for per-assigned-user metrics)
+    units_per_arm: int  # units needed per arm, by the textbook formula
+    assigned_per_arm: int  # ceil(units_per_arm / unit_share)
+    actual_units_control: int  # units the past experiment had
     actual_units_variant: int
-    actual_mde: float
-    alpha: float
+    actual_mde: float  # smallest absolute effect the past experiment could detect with that power
+    alpha: float  # two-sided, per comparison
     power: float
 
     @property

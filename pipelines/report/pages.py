@@ -21,7 +21,7 @@ from pipelines.registry import Experiment
 from pipelines.report import figures
 from pipelines.report.data import ReportData, Row
 from pipelines.report.methods import methods_html
-from pipelines.report.sentences import answers, arm_name, arm_phrase, best_arm
+from pipelines.report.sentences import answers, arm_label, arm_name, best_arm
 from pipelines.report.text import Lang, chance, day, integer, number, p_value, percent, points, relative, signed, t
 from pipelines.report.trust import Trust, assess
 from pipelines.report.words import REASON_TEXT_DE
@@ -218,7 +218,7 @@ def report_page(data: ReportData, lang: Lang) -> str:
 def withheld_page(exp: Experiment, srm: list[Row], lang: Lang) -> str:
     """The red notice that replaces a report when the arms are not the planned sizes."""
     overall = next((r for r in srm if r["segment_dim"] == "all"), None)
-    p = number(overall["p_value"], lang, 6) if overall else "–"
+    p = p_value(overall["p_value"], lang) if overall else "–"
     rows = []
     for r in srm:
         assigned = json.loads(r["assigned_users"])
@@ -256,9 +256,11 @@ def index_page(summaries: list[dict[str, Any]], lang: Lang) -> str:
         if s["withheld"]:
             result = f'<span class="pill fail">{t("index_withheld", lang)}</span>'
         else:
+            ranked = sorted(s["arms"], key=lambda a: -a["diff"] if _finite(a["diff"]) else math.inf)
             result = "<br>".join(
-                f'<span class="pill {a["status"]}">{t(a["status"], lang)}</span> {arm_phrase(a["variant"], lang)}: '
-                f"{points(a['diff'], lang)}" for a in s["arms"]
+                f'<span class="pill {a["status"]}">{t(a["status"], lang)}</span> {arm_label(a["variant"], lang)}: '
+                f"<b>{points(a['diff'], lang)}</b> ({percent(a['value_variant'], lang)} "
+                f"{t('vs', lang)} {percent(a['value_control'], lang)})" for a in ranked
             ) or t("no_data", lang)
         level = s["trust"]
         trust = t("level_" + level, lang)

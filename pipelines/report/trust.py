@@ -16,7 +16,7 @@ from typing import Literal
 from pipelines.contract import FILE_REASONS, ROW_REASONS
 from pipelines.report.data import UNATTRIBUTED, ReportData
 from pipelines.report.sentences import arm_label
-from pipelines.report.text import Lang, day, integer, number, percent, t
+from pipelines.report.text import Lang, day, integer, p_value, percent, t
 
 Level = Literal["ok", "caution", "fail"]
 
@@ -53,7 +53,7 @@ def assess(data: ReportData, lang: Lang) -> Trust:
     exp = data.experiment
     srm = data.srm_overall
     if srm is not None and not srm["passed"]:
-        trust.flag("fail", t("srm_fail", lang, p=number(srm["p_value"], lang, 6)))
+        trust.flag("fail", t("srm_fail", lang, p=p_value(srm["p_value"], lang)))
     off_plan = [r for r in data.srm if r["segment_dim"] != "all" and not r["passed"]]
     if off_plan:
         names = ", ".join(html.escape(f"{t('seg_' + r['segment_dim'], lang)} {r['segment_value']}")
@@ -102,7 +102,7 @@ def _facts(data: ReportData, lang: Lang, analysed: int, unattributed: int, assig
                           f"{integer(sum(data.funnel.get(arm, {}).values()), lang)}" for arm in exp.variants)
     srm = data.srm_overall
     srm_text = "–" if srm is None else (
-        f"{t('passed' if srm['passed'] else 'failed', lang)} (p = {number(srm['p_value'], lang, 3)})")
+        f"{t('passed' if srm['passed'] else 'failed', lang)} ({p_value(srm['p_value'], lang)})")
     days = len({r["as_of"] for r in data.daily})
     data_text = t("arrived", lang, first=day(data.first_arrival, lang), last=day(data.last_arrival, lang))
     if days:

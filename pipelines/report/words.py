@@ -31,7 +31,9 @@ WORDS: dict[str, dict[str, str]] = {
     "index_withheld": {"en": "withheld: sample-ratio mismatch", "de": "zurückgehalten: Stichprobenverhältnis verletzt"},
     "dates": {"en": "Dates", "de": "Zeitraum"},
     "trust_short": {"en": "Data", "de": "Daten"},
-    "result": {"en": "Result", "de": "Ergebnis"},
+    "result": {"en": "Withdrawn or changed: effect (with vs without prompt)",
+               "de": "Zurückgezogen oder geändert: Effekt (mit vs. ohne Hinweis)"},
+    "vs": {"en": "vs", "de": "vs."},
     "report": {"en": "Report", "de": "Bericht"},
     "english": {"en": "English", "de": "Englisch"},
     "german": {"en": "German", "de": "Deutsch"},
@@ -111,14 +113,14 @@ WORDS: dict[str, dict[str, str]] = {
     "trust_caution": {"en": "Mostly, but read with care:", "de": "Weitgehend, aber mit Vorsicht lesen:"},
     "trust_fail": {"en": "No: do not trust this result.", "de": "Nein: Diesem Ergebnis nicht vertrauen."},
     "srm_ok": {
-        "en": "The arms have the planned sizes (sample-ratio check passed, p = {p}).",
-        "de": "Die Gruppen haben die geplante Größe (Stichprobenverhältnis-Test bestanden, p = {p}).",
+        "en": "The arms have the planned sizes (sample-ratio check passed, {p}).",
+        "de": "Die Gruppen haben die geplante Größe (Stichprobenverhältnis-Test bestanden, {p}).",
     },
     "srm_fail": {
-        "en": "Do not trust these results: the arms are not the planned sizes (sample-ratio mismatch, p = {p}). "
+        "en": "Do not trust these results: the arms are not the planned sizes (sample-ratio mismatch, {p}). "
         "Something in assignment or logging lost or added users.",
         "de": "Diesen Ergebnissen nicht vertrauen: Die Gruppen haben nicht die geplante Größe "
-        "(Stichprobenverhältnis verletzt, p = {p}). Bei Zuweisung oder Logging gingen Personen verloren "
+        "(Stichprobenverhältnis verletzt, {p}). Bei Zuweisung oder Logging gingen Personen verloren "
         "oder kamen hinzu.",
     },
     "srm_segment": {

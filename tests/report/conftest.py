@@ -76,6 +76,37 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def lopsided_settings(tmp_path: Path) -> Settings:
+    """A hand-written log whose arms are far from the planned 50:50 (60:12): the sample-ratio check fails."""
+    from tests.logbuilder import Log
+
+    log = Log()
+    for i in range(60):
+        log.assign(f"t{i}", "prompt_empathy")
+    for i in range(12):
+        log.assign(f"c{i}", "control")
+    for i in range(6):
+        log.draft(f"t{i}", f"d{i}", 5, 0.9, "aa")
+        log.trigger(f"t{i}", f"d{i}", 5, "prompt_empathy")
+        log.draft(f"c{i}", f"e{i}", 5, 0.9, "aa")
+        log.trigger(f"c{i}", f"e{i}", 5, "control")
+    events, registry = log.write(tmp_path)
+    return Settings(events, registry, tmp_path / "w.duckdb", tmp_path / "reports")
+
+
+@pytest.fixture(scope="session")
+def withheld(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A run stopped by the blocking sample-ratio check (its reports are the withheld notice)."""
+    from pipelines.cli import CliError
+
+    settings = lopsided_settings(tmp_path_factory.mktemp("withheld"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("DAGSTER_HOME", raising=False)
+        with pytest.raises(CliError, match="sample-ratio mismatch"):
+            run(settings)
+    return settings
+
+
 def chromium_or_skip() -> str:
     """The path of Debian's chromium; skip when it is absent locally, fail when it is absent in CI."""
     path = "/usr/bin/chromium"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pipelines.resources import Settings
 from tests.report.conftest import Built, chromium_or_skip
 
 FIGURES = ("fig-funnel", "fig-forest", "fig-daily", "fig-segments", "fig-learning")
@@ -17,7 +18,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(built: Built, withheld: Settings) -> Iterator[Any]:
+    """Chromium via playwright, started after the Dagster runs (playwright's event loop must not host them)."""
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
@@ -101,3 +103,13 @@ def test_index_opens_without_errors(browser: Any, built: Built, artifacts: Path,
     assert visit.page.locator("#index-table tr").count() == len(built.experiments) + 1
     assert not visit.errors and not visit.external_requests()
     visit.page.close()
+
+
+def test_withheld_notice_opens_without_errors(browser: Any, withheld: Settings, artifacts: Path) -> None:
+    for name in ("index.html", "index.de.html"):
+        visit = Visit(browser, withheld.reports_dir / "exp1" / name)
+        banner = visit.page.locator("#trust-banner")
+        assert banner.is_visible() and banner.bounding_box() is not None
+        visit.page.screenshot(path=str(artifacts / f"withheld-{name.replace('.html', '')}.png"), full_page=True)
+        assert not visit.errors and not visit.external_requests()
+        visit.page.close()

@@ -21,7 +21,7 @@ from pipelines.registry import Experiment
 from pipelines.report import data as report_data
 from pipelines.report.pages import index_page, report_page, withheld_page
 from pipelines.report.sentences import HEADLINE, arm_status
-from pipelines.report.text import LANGS, Lang, percent, points, signed, t
+from pipelines.report.text import LANGS, Lang, percent, points, signed_points, t
 from pipelines.report.trust import assess
 from pipelines.warehouse import fetch_dicts
 
@@ -151,13 +151,9 @@ def headline_markdown(summaries: list[dict[str, Any]]) -> str:
             lines.append(f"| {s['experiment_id']} | – | withheld: sample-ratio mismatch | – | – | – | do not trust |")
             continue
         for a in s["arms"]:
-            ci = (f"{points(a['diff'], lang)} ({signed(_x100(a['diff_ci_low']), lang, 1)} to "
-                  f"{signed(_x100(a['diff_ci_high']), lang, 1)})")
+            ci = (f"{points(a['diff'], lang)} ({signed_points(a['diff_ci_low'], lang)} to "
+                  f"{signed_points(a['diff_ci_high'], lang)})")
             lines.append(f"| {s['experiment_id']} | {a['variant']} | {t(a['status'], lang)} | "
                          f"{percent(a['value_variant'], lang)} | {percent(a['value_control'], lang)} | {ci} | "
                          f"{t('level_' + s['trust'], lang)} |")
     return "\n".join(lines)
-
-
-def _x100(x: float | None) -> float | None:
-    return None if x is None else x * 100

@@ -22,7 +22,20 @@ from pipelines.report import figures
 from pipelines.report.data import ReportData, Row
 from pipelines.report.methods import methods_html
 from pipelines.report.sentences import answers, arm_label, arm_name, best_arm
-from pipelines.report.text import Lang, chance, day, integer, number, p_value, percent, points, relative, signed, t
+from pipelines.report.text import (
+    Lang,
+    chance,
+    day,
+    integer,
+    number,
+    p_value,
+    percent,
+    points,
+    relative,
+    signed,
+    signed_points,
+    t,
+)
 from pipelines.report.trust import Trust, assess
 from pipelines.report.words import REASON_TEXT_DE
 
@@ -130,15 +143,11 @@ def _fmt_value(r: Row, key: str, lang: Lang) -> str:
 
 def _fmt_diff(r: Row, lang: Lang) -> str:
     if BY_ID[r["metric"]].percent:
-        return (f"{points(r['diff'], lang)}<br><small>({signed(_x100(r['diff_ci_low']), lang, 1)} {t('to', lang)} "
-                f"{signed(_x100(r['diff_ci_high']), lang, 1)})</small>")
+        return (f"{points(r['diff'], lang)}<br><small>({signed_points(r['diff_ci_low'], lang)} {t('to', lang)} "
+                f"{signed_points(r['diff_ci_high'], lang)})</small>")
     d = _digits(r)
     return (f"{signed(r['diff'], lang, d)} ({relative(r['rel_diff'], lang)})<br><small>"
             f"({signed(r['diff_ci_low'], lang, d)} {t('to', lang)} {signed(r['diff_ci_high'], lang, d)})</small>")
-
-
-def _x100(x: float | None) -> float | None:
-    return None if x is None or not _finite(x) else x * 100
 
 
 def _metrics_table(data: ReportData, lang: Lang) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipelines.metrics import BY_ID
 from pipelines.report.data import ReportData
-from pipelines.report.text import Lang, chance, p_value, percent, points, relative, signed, t
+from pipelines.report.text import Lang, chance, p_value, percent, points, relative, signed_points, t
 
 HEADLINE = "withdraw_or_change_rate"
 TOXIC = "toxic_posts_per_user"
@@ -79,7 +79,7 @@ def answers(data: ReportData, lang: Lang) -> list[Answer]:
         v = r["variant"]
         sentence = t("headline", lang, arm=arm_phrase(v, lang, "dat"), value=percent(r["value_variant"], lang),
                      control=percent(r["value_control"], lang), diff=points(r["diff"], lang, long=True),
-                     low=signed(r["diff_ci_low"] * 100, lang, 1), high=signed(r["diff_ci_high"] * 100, lang, 1))
+                     low=signed_points(r["diff_ci_low"], lang), high=signed_points(r["diff_ci_high"], lang))
         second = [_toxic_clause(toxic.get(v), lang), _guard_clause(guard.get(v), data, lang)]
         second = [c for c in second if c]
         if second:
@@ -115,7 +115,7 @@ def _guard_clause(r: dict[str, Any] | None, data: ReportData, lang: Lang) -> str
 
 
 def _sure(r: dict[str, Any], lang: Lang) -> str:
-    low, high = signed(r["seq_ci_low"] * 100, lang, 1), signed(r["seq_ci_high"] * 100, lang, 1)
+    low, high = signed_points(r["seq_ci_low"], lang), signed_points(r["seq_ci_high"], lang)
     interval = t("sure_win" if r["decision"] in ("win", "harm") else "sure_none", lang, low=low, high=high)
     parts = [interval, t("sure_p", lang, p=p_value(r["p_value_adjusted"], lang))]
     if _finite(r["chance_to_beat_control"]):

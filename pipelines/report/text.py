@@ -66,6 +66,13 @@ def points(x: float | None, lang: Lang, digits: int = 1, *, long: bool = False) 
     return f"{signed(x * 100, lang, digits)} {unit}"
 
 
+def signed_points(x: float | None, lang: Lang, digits: int = 1) -> str:
+    """A share difference as signed points without a unit (interval bounds): +27.8, −1.2."""
+    if x is None or _missing(x):
+        return DASH
+    return signed(x * 100, lang, digits)
+
+
 def bound(x: float | None, lang: Lang, digits: int = 1) -> str:
     """An interval bound in points, signed only when negative: 27.8 / −1.2."""
     if x is None or _missing(x):

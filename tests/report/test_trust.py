@@ -89,3 +89,19 @@ def test_harm_on_a_primary_metric_makes_the_arm_harm(data: ReportData) -> None:
 def test_planned_split_comes_from_the_check(data: ReportData) -> None:
     planned = json.loads(data.srm_overall["planned_split"]) if data.srm_overall else {}
     assert abs(sum(planned.values()) - 1) < 1e-9
+
+
+def test_a_report_renders_when_every_statistic_is_missing(data: ReportData) -> None:
+    """A tiny experiment: values, intervals and p-values may all be NULL; the page must still render."""
+    numeric = ("value_control", "value_variant", "diff", "diff_ci_low", "diff_ci_high", "rel_diff", "p_value",
+               "p_value_adjusted", "seq_ci_low", "seq_ci_high", "rel_ci_low", "rel_ci_high",
+               "chance_to_beat_control")
+    empty = copy.deepcopy(data)
+    for r in empty.results + empty.daily:
+        for key in numeric:
+            if key in r:
+                r[key] = None
+        r["decision"] = "no_evidence"
+    for lang in ("en", "de"):
+        page = report_page(empty, lang)  # type: ignore[arg-type]
+        assert page.count('class="plot"') == 5 and "–" in page

@@ -89,7 +89,10 @@ def _raise_on_failure(result: object) -> None:
         return
     for event in getattr(result, "all_events", []):
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            message = event.step_failure_data.error.message.strip().splitlines()[0]
+            error = event.step_failure_data.error
+            while error.cause is not None:  # the user's problem is the innermost error, not Dagster's wrapper
+                error = error.cause
+            message = error.message.strip().splitlines()[0]
             raise CliError(f"step {event.step_key} failed: {message}")
     raise CliError("the run failed (see the Dagster logs)")
 
@@ -138,8 +141,10 @@ def _cmd_simulate(args: argparse.Namespace) -> None:
     from pipelines.simulate import simulate
 
     summary = simulate(Path(args.out), users=args.users, days=args.days, seed=args.seed, fmt=args.format)
-    print(f"wrote {summary.events_written:,} event rows to {Path(args.out) / 'events'}; "
-          f"registry {Path(args.out) / 'experiments.yml'}; truth {Path(args.out) / 'truth.json'}")
+    rate = summary.delivered_rows / summary.seconds if summary.seconds else float("nan")
+    print(f"wrote {summary.delivered_rows:,} rows ({summary.valid_events:,} distinct valid events) in "
+          f"{len(summary.files)} files to {summary.events_dir} in {summary.seconds:.1f} s ({rate:,.0f} rows/s); "
+          f"registry {summary.registry_path}; truth {summary.truth_path}")
 
 
 def _cmd_run(args: argparse.Namespace) -> None:

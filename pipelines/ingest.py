@@ -11,6 +11,7 @@ The raw comment ``text`` field is never read: only whether a row carried it.
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Iterator
@@ -19,12 +20,15 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.contract import FIELDS, RAW_TEXT_FIELD, Field
 
 _DT_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
 SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 _LINES_PER_BATCH = 250_000
+#: What DuckDB's JSON reader tolerates beyond the standard; lines matching are checked strictly.
+_LENIENT_SUSPECT = r",\s*[}\]]|NaN|Infinity"
 
 #: JSON types (as named by DuckDB's json_type) accepted for each kind of field.
 _JSON_TYPES = {
@@ -131,8 +135,28 @@ def _read_bytes(path: Path, report: FileReport) -> bytes:
     return b"".join(out)
 
 
+def _not_strict_json(lines: pa.Array) -> pa.Array:
+    """True for lines DuckDB's lenient parser would accept but JSON forbids (a trailing comma, NaN, Infinity).
+
+    A vectorised regex finds the few suspects; Python's strict parser decides for those only.
+    """
+    suspect = pc.match_substring_regex(lines, _LENIENT_SUSPECT).to_pylist()
+    flags = [False] * len(suspect)
+    for i, hit in enumerate(suspect):
+        if hit:
+            try:
+                json.loads(lines[i].as_py(), parse_constant=_reject_constant)
+            except ValueError:
+                flags[i] = True
+    return pa.array(flags, pa.bool_())
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_line_batches(path: Path, report: FileReport) -> Iterator[pa.Table]:
-    text = _read_bytes(path, report).decode("utf-8", errors="replace")
+    text = _read_bytes(path, report).decode("utf-8", errors="replace").removeprefix("\ufeff")
     if not text:
         report.finding = report.finding or "empty_file"
         return
@@ -147,11 +171,13 @@ def _json_line_batches(path: Path, report: FileReport) -> Iterator[pa.Table]:
         last = [False] * len(chunk)
         if unterminated_last and start + len(chunk) == n:
             last[-1] = True
+        line_array = pa.array(chunk, pa.string())
         yield pa.table(
             {
                 "line_no": pa.array(numbers, pa.int64()),
-                "line": pa.array(chunk, pa.string()),
+                "line": line_array,
                 "unterminated": pa.array(last, pa.bool_()),
+                "not_strict": _not_strict_json(line_array),
             }
         )
 
@@ -186,7 +212,8 @@ def _json_select_sql() -> str:
 INSERT INTO candidates BY NAME
 WITH src AS (
   SELECT line_no, line, unterminated,
-    CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object
+    CASE WHEN not_strict THEN false WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END
+      AS is_object
   FROM staged_lines
   WHERE trim(line, ' \t\r') <> ''
 ), extracted AS (

@@ -180,3 +180,20 @@ def test_log_builder_round_trip_is_valid(tmp_path: Path) -> None:
     warehouse.ensure_schema(con)
     load_result = warehouse.load_arrival_date(con, events_root, day)
     assert (load_result.rows_valid, load_result.rows_quarantined) == (1, 0)
+
+
+@pytest.mark.parametrize("bad", ['{"event_id": "x", "user_id": "u1",}', '{"event_id": "x", "toxicity_score": NaN}',
+                                 '{"event_id": "x", "toxicity_score": -Infinity}'])
+def test_json_extensions_duckdb_tolerates_are_not_json(tmp_path: Path, bad: str) -> None:
+    con = load(tmp_path, {"a.jsonl": lines(good("ok"), bad)})
+    assert reasons(con) == {("not_json", None): 1}
+
+
+def test_strings_that_look_like_json_extensions_stay_valid(tmp_path: Path) -> None:
+    con = load(tmp_path, {"a.jsonl": lines(good("ok", app_version="NaN,]", reason="Infinity"))})
+    assert con.execute("SELECT app_version FROM raw_events").fetchall() == [("NaN,]",)]
+
+
+def test_byte_order_mark_at_file_start_is_ignored(tmp_path: Path) -> None:
+    con = load(tmp_path, {"a.jsonl": b"\xef\xbb\xbf" + lines(good("a"), good("b"))})
+    assert con.execute("SELECT count(*) FROM raw_events").fetchall() == [(2,)]

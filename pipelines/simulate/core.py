@@ -51,6 +51,7 @@ class SimulationSummary:
     delivered_rows: int  # non-blank rows/lines in all files: valid copies + duplicates + junk
     truth: dict[str, Any]
     seconds: float
+    timings: dict[str, float]  # seconds per phase
 
     @property
     def valid_events(self) -> int:
@@ -123,6 +124,14 @@ def simulate(
     if users < 1 or days < 1:
         raise ValueError("users and days must be positive")
     t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    last = [t0]
+
+    def lap(phase: str) -> None:
+        now = time.perf_counter()
+        timings[phase] = now - last[0]
+        last[0] = now
+
     out_dir = Path(out_dir)
     events_dir = out_dir / "events"
     rng_users, rng_drafts, rng_outcomes, rng_after, rng_dirt, rng_delivery = (
@@ -149,7 +158,9 @@ def simulate(
     )
     owner = rng_after.integers(0, users, drafts.n_videos)
     frames += aftermath(rng_after, posts, users, owner, am)
+    lap("behaviour")
     real = materialise(frames, people, seed, 0)
+    lap("materialise")
 
     # extra valid rows carrying analysis findings
     dframes, dusers, expected = dirt_rows(
@@ -168,15 +179,19 @@ def simulate(
     else:
         events = real
 
+    lap("dirt")
     # delivery, files, truth
     plan = plan_delivery(rng_delivery, events, real.height, dirt, fmt, seed)
+    lap("delivery")
     _clear_events_dir(events_dir)
     events_dir.mkdir(parents=True, exist_ok=True)
     files = write_files(events_dir, events, plan, fmt)
+    lap("write")
     reg = registry(start, days)
     kept_dt = plan.rows.filter(pl.col("row") >= 0).group_by("row").agg(pl.col("dt").min()).sort("row")["dt"]
     valid = events.select(list(WIDE_SCHEMA)).with_columns(_dt=pl.Series(kept_dt).cast(pl.Int32).cast(pl.Date))
     core = compute_truth(valid, reg)
+    lap("truth")
     for reason, n in expected.items():
         if core["findings"][reason] != n:
             raise AssertionError(f"dirt planted {n} {reason} but the truth counts {core['findings'][reason]}")
@@ -234,4 +249,5 @@ def simulate(
         delivered,
         truth,
         time.perf_counter() - t0,
+        timings,
     )

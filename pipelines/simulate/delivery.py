@@ -119,7 +119,15 @@ def plan_delivery(
 
     # junk rows (never based on canary rows), in a random file of their arrival day
     counts = {r: n_cases(dirt.junk_per_reason, n) for r in QUARANTINE_REASONS}
+    total = sum(counts.values())
     base_rows = np.flatnonzero(~canary)
+    if total:  # a sample of base events per type, so junk making never touches the full log
+        by_type = (
+            pl.DataFrame({"t": etype[base_rows], "r": base_rows})
+            .group_by("t")
+            .agg(pl.col("r").sample(n=pl.min_horizontal(pl.len(), total), seed=int(rng.integers(1 << 31))).sort())
+        )
+        base_rows = np.sort(np.concatenate([r.to_numpy() for r in by_type.sort("t")["r"]]))
     junk = make_junk(rng, events[base_rows].drop("_ts", "_ix"), dt[base_rows], counts, seed)
     day_files = pl.DataFrame({"dt": dt[~canary], "file": code[~canary]}).unique().sort("dt", "file")
     by_day: dict[int, list[int]] = {}

@@ -106,7 +106,7 @@ def materialise(frames: list[pl.DataFrame], users: pl.DataFrame, seed: int, firs
     system = pl.col("uidx") == SYSTEM_UIDX
     ids = pl.DataFrame(
         [
-            id_strings(rows["_ix"].to_numpy(), NS_EVENT, seed, uuid=True, name="event_id"),
+            id_strings(rows["_ix"].to_numpy(), NS_EVENT, seed, words=2, name="event_id"),
             _ids(rows, "draft", NS_DRAFT, seed, prefix="d_", name="draft_id"),
             _ids(rows, "video", NS_VIDEO, seed, prefix="v_", name="video_id"),
             _ids(rows, "comment", NS_COMMENT, seed, prefix="c_", name="comment_id"),

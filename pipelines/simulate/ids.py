@@ -4,14 +4,19 @@ Every identifier is a pure function of (seed, namespace, integer index): the ind
 the splitmix64 finaliser, a bijection on 64-bit integers, so distinct indices of one namespace can
 never produce the same string.  Callers keep disjoint index ranges for real rows (0..), dirt rows
 (`DIRT_BASE`..) and junk rows (`JUNK_BASE`..).  Strings are assembled as fixed-width byte matrices
-and handed to Arrow without a Python loop.
+and handed to Arrow without a Python loop (little-endian hosts only).
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
+
+if sys.byteorder != "little":  # the packed character tables assume it
+    raise ImportError("pipelines.simulate.ids needs a little-endian machine")
 
 NS_USER, NS_EVENT, NS_DRAFT, NS_COMMENT, NS_VIDEO, NS_TEXT = range(1, 7)
 DIRT_BASE = 1 << 40
@@ -19,7 +24,8 @@ JUNK_BASE = 1 << 41
 
 _MASK64 = (1 << 64) - 1
 #: byte -> its two ASCII hex digits, packed so that a uint16 view keeps the character order
-_LUT16 = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint16)
+#: 16-bit value -> its four ASCII hex digits, packed so that a uint8 view keeps the character order
+_LUT32 = np.frombuffer(b"".join(f"{i:04x}".encode() for i in range(65536)), dtype=np.uint32)
 
 
 def _mix_scalar(x: int) -> int:
@@ -45,12 +51,6 @@ def namespace_key(seed: int, namespace: int) -> int:
     return _mix_scalar(_mix_scalar(seed * 0x9E3779B97F4A7C15 + namespace) + namespace)
 
 
-def _hex(words: np.ndarray) -> np.ndarray:
-    """(n,) uint64 -> (n, 16) ASCII hex bytes, big-endian."""
-    raw = words.astype(">u8").view(np.uint8)
-    return _LUT16[raw].view(np.uint8).reshape(-1, 16)
-
-
 def _to_series(chars: np.ndarray, name: str, valid: np.ndarray | None) -> pl.Series:
     """Fixed-width rows of `chars` as a string Series; rows absent from `valid` (if given) are null.
 
@@ -71,6 +71,24 @@ def _to_series(chars: np.ndarray, name: str, valid: np.ndarray | None) -> pl.Ser
     return pl.Series(name, arr)
 
 
+def _hex_matrix(words: list[np.ndarray]) -> np.ndarray:
+    """(n, 16 * len(words)) ASCII hex digits of 64-bit words (big-endian digit order).
+
+    Each 16-bit chunk maps to four characters through a 65536-entry table; two chunks make one
+    little-endian uint64 of eight characters, so rows are written eight bytes at a time.
+    """
+    n = len(words[0])
+    out = np.empty((n, 2 * len(words)), dtype=np.uint64)
+    for k, w in enumerate(words):
+        c = [
+            _LUT32[((w >> np.uint64(48 - 16 * i)) & np.uint64(0xFFFF)).astype(np.intp)].astype(np.uint64)
+            for i in range(4)
+        ]
+        out[:, 2 * k] = c[0] | (c[1] << np.uint64(32))
+        out[:, 2 * k + 1] = c[2] | (c[3] << np.uint64(32))
+    return out.view(np.uint8).reshape(n, 16 * len(words))
+
+
 def id_strings(
     index: np.ndarray,
     namespace: int,
@@ -78,47 +96,26 @@ def id_strings(
     *,
     prefix: str = "",
     words: int = 1,
-    uuid: bool = False,
     name: str = "id",
 ) -> pl.Series:
     """Identifier strings for integer indices; negative indices become null.
 
-    `words` 64-bit words are rendered as hex (16 characters each); `uuid=True` renders two words in
-    the 8-4-4-4-12 layout.  The first word is a bijection of the index, hence unique.
+    `prefix` followed by `words` 64-bit words rendered as hex (16 characters each).  The first word is
+    a bijection of the index, hence unique within the namespace.
     """
     index = np.asarray(index, dtype=np.int64)
     valid = index >= 0
     all_valid = bool(valid.all())
     sel = index if all_valid else index[valid]
-    w1 = mix64(sel.astype(np.uint64) + np.uint64(namespace_key(seed, namespace)))
-    parts = [_hex(w1)]
+    w = mix64(sel.astype(np.uint64) + np.uint64(namespace_key(seed, namespace)))
     key2 = np.uint64(namespace_key(seed, namespace + 1000))
-    w = w1
-    for _ in range(1, 2 if uuid else words):
-        w = mix64(w ^ key2)
-        parts.append(_hex(w))
-    hexes = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-    pieces: list[np.ndarray] = []
+    ws = [w]
+    for _ in range(1, words):
+        ws.append(mix64(ws[-1] ^ key2))
+    series = _to_series(_hex_matrix(ws), name, None if all_valid else valid)
     if prefix:
-        pre = np.frombuffer(prefix.encode(), dtype=np.uint8)
-        pieces.append(np.broadcast_to(pre, (len(sel), len(pre))))
-    if uuid:
-        dash = np.full((len(sel), 1), ord("-"), dtype=np.uint8)
-        pieces += [
-            hexes[:, :8],
-            dash,
-            hexes[:, 8:12],
-            dash,
-            hexes[:, 12:16],
-            dash,
-            hexes[:, 16:20],
-            dash,
-            hexes[:, 20:],
-        ]
-    else:
-        pieces.append(hexes)
-    chars = pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=1)
-    return _to_series(chars, name, None if all_valid else valid)
+        series = pl.select((pl.lit(prefix) + series).alias(name)).to_series()
+    return series
 
 
 def hash_unit(index: np.ndarray, namespace: int, seed: int) -> np.ndarray:

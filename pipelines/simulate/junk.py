@@ -130,19 +130,13 @@ def make_junk(
 ) -> list[JunkRow]:
     """Junk rows per quarantine reason.  `arrival` is the arrival day of each row of `events`.
 
+    `events` should be a modest sample of base events (the caller samples per event type).
+
     The junk row lands on the base event's arrival day; `implausible_timestamp` rows move their
     event_ts instead, by at least 3 days, so that they fall outside [dt - 2 days, dt].
     """
     muts = _mutations()
-    # a small per-type sample of base events, so the per-row work below never touches the full log
-    total = sum(counts.values())
     events = events.with_columns(_arr=pl.Series(arrival))
-    parts = []
-    for event_type in EVENT_FIELDS:
-        sub = events.filter(pl.col("event_type") == event_type)
-        if sub.height:
-            parts.append(sub[rng.choice(sub.height, min(sub.height, max(1, total)), replace=False)])
-    events = pl.concat(parts)
     out: list[JunkRow] = []
     next_id = 0
     for reason in QUARANTINE_REASONS:
@@ -152,7 +146,7 @@ def make_junk(
         # only defects whose base event type exists in this log (a tiny log may lack reports, ...)
         variants = [v for v in muts.get(reason, [(None, None)]) if _pool(events, v[0]).height]
         pools = [_pool(events, v[0]) for v in variants]
-        ids = id_strings(JUNK_BASE + next_id + np.arange(n), NS_EVENT, seed, uuid=True).to_list()
+        ids = id_strings(JUNK_BASE + next_id + np.arange(n), NS_EVENT, seed, words=2).to_list()
         next_id += n
         for j in range(n):
             mutate = variants[j % len(variants)][1]

@@ -96,8 +96,20 @@ class _Findings:
                 day[reason] = day.get(reason, 0) + n
 
 
+_COLUMNS = {
+    "experiment_assignment": ["event_id", "event_ts", "user_id", "experiment_id", "variant", "country", "platform"],
+    "nudge_triggered": ["event_id", "event_ts", "user_id", "experiment_id", "variant", "draft_id"],
+    "comment_draft_submitted": ["event_id", "event_ts", "draft_id", "text_hash"],
+    "comment_posted": ["event_id", "event_ts", "user_id", "draft_id", "comment_id", "text_hash", "toxicity_score"],
+    "comment_reported": ["comment_id"],
+    "comment_removed": ["comment_id", "removal_source"],
+}
+
+
 def _of_type(ev: pl.DataFrame, event_type: str) -> pl.DataFrame:
-    return ev.filter(pl.col("event_type") == event_type)
+    """Events of one type, with only the columns the rules use (and `_dt` when present)."""
+    cols = _COLUMNS[event_type] + (["_dt"] if "_dt" in ev.columns else [])
+    return ev.lazy().filter(pl.col("event_type") == event_type).select(cols).collect()
 
 
 def _in_dates(e: Experiment) -> pl.Expr:
@@ -222,17 +234,13 @@ def user_values(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, att: pl.Da
     toxic = pl.col("toxicity_score") >= e.threshold
     per_post = in_exp.group_by("user_id").agg(posts=pl.len(), toxic_posts=toxic.sum())
     per_pre = pre.group_by("user_id").agg(pre_posts=pl.len(), pre_toxic_posts=toxic.sum())
-    owner = in_exp.select("comment_id", "user_id").unique("comment_id")
-    reports = (
-        _of_type(ev, "comment_reported")
-        .join(owner, on="comment_id", suffix="_author")
-        .group_by("user_id_author")
-        .agg(reports=pl.len())
-    )
+    # the author of each in-experiment post (a report's or removal's own user_id is the reporter / remover)
+    owner = in_exp.select("comment_id", author="user_id").unique("comment_id")
+    reports = _of_type(ev, "comment_reported").join(owner, on="comment_id").group_by("author").agg(reports=pl.len())
     rem = (
         _of_type(ev, "comment_removed")
-        .join(owner, on="comment_id", suffix="_author")
-        .group_by("user_id_author")
+        .join(owner, on="comment_id")
+        .group_by("author")
         .agg(
             removals=pl.len(),
             **{
@@ -246,8 +254,8 @@ def user_values(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, att: pl.Da
         .join(per_att, on="user_id", how="left")
         .join(per_post, on="user_id", how="left")
         .join(per_pre, on="user_id", how="left")
-        .join(reports.rename({"user_id_author": "user_id"}), on="user_id", how="left")
-        .join(rem.rename({"user_id_author": "user_id"}), on="user_id", how="left")
+        .join(reports.rename({"author": "user_id"}), on="user_id", how="left")
+        .join(rem.rename({"author": "user_id"}), on="user_id", how="left")
     )
     counts = [
         c for c in out.columns if c not in ("user_id", "arm", "country", "platform", "first_withdrawn_or_changed")

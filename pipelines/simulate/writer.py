@@ -29,6 +29,22 @@ _ARROW = {
     "shown": pa.bool_(),
 }
 #: contract §3-§4 Parquet types: one wide schema, every event type's columns (null where not applicable)
+#: low-cardinality columns worth dictionary-encoding (ids are not: encoding them is slow and useless)
+DICTIONARY_COLUMNS = [
+    "event_type",
+    "schema_version",
+    "country",
+    "platform",
+    "app_version",
+    "experiment_id",
+    "variant",
+    "classifier_version",
+    "shown",
+    "prompt_id",
+    "action",
+    "reason",
+    "removal_source",
+]
 PARQUET_SCHEMA = pa.schema([pa.field(c, _ARROW.get(c, pa.string())) for c in WIDE_SCHEMA])
 
 
@@ -155,7 +171,7 @@ def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[
                 out = out.with_columns(text=pl.lit(CANARY_TEXT))
                 schema = PARQUET_SCHEMA.append(pa.field("text", pa.string()))
             path = _dir(root, dt) / name
-            pq.write_table(out.to_arrow().cast(schema), path, compression="zstd")
+            pq.write_table(out.to_arrow().cast(schema), path, compression="zstd", use_dictionary=DICTIONARY_COLUMNS)
             paths.append(path)
         lj = rows.filter(pl.Series(line_only))
         if lj.height:

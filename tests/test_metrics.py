@@ -1,0 +1,133 @@
+"""Every metric of the catalogue on a tiny hand-written log, against values computed by hand."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tests.conftest import run_log
+from tests.logbuilder import Log
+
+DAY = 1440.0
+
+
+def hand_log() -> Log:
+    """Two control users (c1, c2), two empathy users (t1, t2); assignments at minute 0 on 2026-03-02."""
+    log = Log()
+    for user, arm in (("c1", "control"), ("c2", "control"), ("t1", "prompt_empathy"), ("t2", "prompt_empathy")):
+        log.assign(user, arm, minutes=0)
+    # pre-period post of c1 (5 days before assignment, inside the 14-day window) and one outside it
+    log.post("c1", "pre1", -5 * DAY, 0.9, "b1", "cp1")
+    log.post("c1", "pre2", -20 * DAY, 0.9, "b2", "cp2")
+    # c1: 2 attempts: posted unchanged (toxic), withdrawn; plus one normal post
+    log.draft("c1", "a", 10, 0.85, "a1")
+    log.trigger("c1", "a", 10, "control")
+    log.post("c1", "a", 11, 0.85, "a1", "k1")
+    log.draft("c1", "b", 3 * DAY, 0.95, "a2")
+    log.trigger("c1", "b", 3 * DAY, "control")
+    log.draft("c1", "n", 20, 0.1, "a3")
+    log.post("c1", "n", 21, 0.1, "a3", "k2")
+    # c2: no attempts, one normal post
+    log.draft("c2", "m", 30, 0.2, "a4")
+    log.post("c2", "m", 31, 0.2, "a4", "k3")
+    # t1: 3 attempts: changed to below threshold (defused), changed but still toxic, withdrawn (10 days later)
+    log.draft("t1", "x", 40, 0.9, "a5")
+    log.trigger("t1", "x", 40, "prompt_empathy")
+    log.post("t1", "x", 45, 0.3, "a6", "k4")
+    log.draft("t1", "y", 1 * DAY + 40, 0.92, "a7")
+    log.trigger("t1", "y", 1 * DAY + 40, "prompt_empathy")
+    log.post("t1", "y", 1 * DAY + 45, 0.85, "a8", "k5")
+    log.draft("t1", "z", 10 * DAY, 0.81, "a9")
+    log.trigger("t1", "z", 10 * DAY, "prompt_empathy")
+    log.discard("t1", "z", 10 * DAY + 1)
+    # t2: 1 attempt posted unchanged
+    log.draft("t2", "w", 50, 0.99, "aa")
+    log.trigger("t2", "w", 50, "prompt_empathy")
+    log.post("t2", "w", 51, 0.99, "aa", "k6")
+    # reactions: k1 reported twice and removed by moderation; k5 removed by a creator in bulk; k6 reported once
+    log.add("comment_reported", "x1", 60, comment_id="k1", reason="hate")
+    log.add("comment_reported", "x2", 61, comment_id="k1", reason="hate")
+    log.add("comment_removed", "m1", 62, comment_id="k1", removal_source="moderation")
+    log.add("comment_removed", "t1", 2 * DAY, comment_id="k5", removal_source="creator_bulk")
+    log.add("comment_reported", "x3", 70, comment_id="k6", reason="spam")
+    return log
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    return run_log(hand_log(), tmp_path_factory.mktemp("metrics"))
+
+
+def value(con: duckdb.DuckDBPyConnection, metric: str, segment: tuple[str, str] = ("all", "all")) -> tuple:
+    return con.execute(
+        "SELECT value_control, value_variant, units_control, units_variant FROM experiment_results "
+        "WHERE metric = $m AND segment_dim = $d AND segment_value = $v",
+        {"m": metric, "d": segment[0], "v": segment[1]},
+    ).fetchall()[0]
+
+
+@pytest.mark.parametrize(
+    ("metric", "expected"),
+    [
+        # control: c1 has 2 attempts (1 unchanged, 1 withdrawn); empathy: t1 3 (2 changed, 1 withdrawn), t2 1
+        ("withdraw_or_change_rate", (1 / 2, 3 / 4, 1, 2)),
+        ("withdrawn_rate", (1 / 2, 1 / 4, 1, 2)),
+        ("changed_rate", (0 / 2, 2 / 4, 1, 2)),
+        ("withdraw_or_change_rate_user", (0.0, 1 / 2, 1, 2)),  # first attempts: c1 unchanged; t1 changed, t2 not
+        ("triggers_per_user_after_first", (1.0, (2 + 0) / 2, 1, 2)),
+        # posts in the experiment: c1 k1,k2 (k1 toxic); c2 k3; t1 k4,k5 (k5 toxic); t2 k6 (toxic)
+        ("posts_per_user", (3 / 2, 3 / 2, 2, 2)),
+        ("toxic_posts_per_user", (1 / 2, 2 / 2, 2, 2)),
+        ("reports_per_post", (2 / 3, 1 / 3, 2, 2)),
+        ("removals_per_post", (1 / 3, 1 / 3, 2, 2)),
+        ("removals_moderation_per_post", (1 / 3, 0 / 3, 2, 2)),
+        ("removals_creator_bulk_per_post", (0 / 3, 1 / 3, 2, 2)),
+    ],
+)
+def test_metric_equals_hand_computation(warehouse: duckdb.DuckDBPyConnection, metric: str, expected: tuple) -> None:
+    assert value(warehouse, metric) == pytest.approx(expected)
+
+
+def test_defused_share_of_changed_attempts(warehouse: duckdb.DuckDBPyConnection) -> None:
+    # control has no changed attempt: no units, so no comparison row; the empathy arm's value is 1/2
+    row = warehouse.execute(
+        "SELECT sum(defused), sum(changed) FROM user_metrics WHERE variant = 'prompt_empathy'").fetchall()[0]
+    assert row == (1, 2)
+    rows = warehouse.execute("SELECT count(*) FROM experiment_results WHERE metric = 'defused_rate'").fetchall()
+    assert rows == [(0,)]
+
+
+def test_toxicity_band_splits_attempts_at_the_midpoint(warehouse: duckdb.DuckDBPyConnection) -> None:
+    # bands for T=0.8: [0.80, 0.90) and [0.90, 1.00]; control: a 0.85 (band 1, unchanged), b 0.95 (band 2, withdrawn)
+    assert value(warehouse, "withdraw_or_change_rate", ("toxicity_band", "0.80-0.90")) == pytest.approx(
+        (0.0, 1.0, 1, 1))  # empathy band 1: z 0.81 withdrawn
+    assert value(warehouse, "withdraw_or_change_rate", ("toxicity_band", "0.90-1.00")) == pytest.approx(
+        (1.0, 2 / 3, 1, 2))  # empathy band 2: x 0.90 changed, y 0.92 changed, w 0.99 unchanged
+
+
+def test_pre_period_covariate_counts_the_14_days_before_assignment(warehouse: duckdb.DuckDBPyConnection) -> None:
+    rows = dict(warehouse.execute("SELECT user_id, pre_posts FROM user_metrics").fetchall())
+    assert rows == {"c1": 1, "c2": 0, "t1": 0, "t2": 0}
+
+
+def test_learning_curve_counts_later_prompts_by_days_since_the_first(warehouse: duckdb.DuckDBPyConnection) -> None:
+    t1 = warehouse.execute(
+        "SELECT later_attempts_d0_1, later_attempts_d2_7, later_attempts_d8_plus FROM user_metrics "
+        "WHERE user_id = 't1'").fetchall()[0]
+    assert t1 == (1, 0, 1)  # y one day after x; z ten days after
+
+
+def test_segments_come_from_the_assignment(warehouse: duckdb.DuckDBPyConnection) -> None:
+    assert value(warehouse, "posts_per_user", ("country", "DE")) == pytest.approx((3 / 2, 3 / 2, 2, 2))
+    assert value(warehouse, "posts_per_user", ("platform", "ios")) == pytest.approx((3 / 2, 3 / 2, 2, 2))
+
+
+def test_guardrail_says_whether_it_held(warehouse: duckdb.DuckDBPyConnection) -> None:
+    status = warehouse.execute(
+        "SELECT guardrail_status FROM experiment_results WHERE metric = 'posts_per_user' AND segment_dim = 'all'"
+    ).fetchall()
+    assert status and all(s in ("held", "not_shown", "unknown") for (s,) in status)
+    other = warehouse.execute(
+        "SELECT count(*) FROM experiment_results WHERE metric <> 'posts_per_user' AND guardrail_status IS NOT NULL"
+    ).fetchall()
+    assert other == [(0,)]

@@ -70,13 +70,13 @@ def truncated_gzip(lines: list[str], keep_share: float) -> tuple[bytes, int]:
 
 
 def _canary_lines(lines: pl.Series, canary: np.ndarray) -> pl.Series:
+    """The misconfigured client's lines: the same JSON object with a raw `text` field appended."""
+    rows = np.flatnonzero(canary)
+    if len(rows) == 0:
+        return lines
     extra = f',"text":{json.dumps(CANARY_TEXT)}}}'
-    return pl.select(
-        pl.when(pl.Series(canary))
-        .then(lines.str.slice(0, lines.str.len_bytes() - 1) + pl.lit(extra))
-        .otherwise(lines)
-        .alias("line")
-    ).to_series()
+    with_text = [line[:-1] + extra for line in lines.gather(rows).to_list()]
+    return lines.scatter(rows, with_text)
 
 
 def _junk_line(j: JunkRow) -> str:
@@ -146,14 +146,10 @@ def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[
     paths: list[Path] = []
     if fmt == "jsonl":
         lines = _canary_lines(json_lines(events), plan.canary)
-        line = pl.select(
-            pl.when(pl.Series(idx >= 0))
-            .then(lines.gather(np.maximum(idx, 0)))
-            .when(pl.Series(jdx >= 0))
-            .then(junk_lines.gather(np.maximum(jdx, 0)))
-            .otherwise(pl.lit("  "))
-            .alias("line")
-        ).to_series()
+        # one gather from [event lines | junk lines | a blank line]
+        blank = events.height + len(junk_lines)
+        pick = np.where(idx >= 0, idx, np.where(jdx >= 0, events.height + jdx, blank))
+        line = pl.concat([lines, junk_lines, pl.Series(["  "])]).gather(pick)
         paths += _write_lines(root, rows, line, tail, fmt)
     else:
         typed = ~line_only

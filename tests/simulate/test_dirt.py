@@ -135,3 +135,16 @@ def test_line_junk_of_a_parquet_run_is_in_jsonl_files(dirty_parquet: SimulationS
     assert "junk" in reasons
     dq = dirty_parquet.truth["data_quality"]
     assert all(dq[r] > 0 for r in QUARANTINE_REASONS)
+
+
+def test_dirt_rates_are_configurable(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from dataclasses import replace
+
+    from pipelines.simulate import simulate
+
+    dirt = replace(Dirt.none(), late_share=0.3, duplicate_share=0.05)
+    sim = simulate(tmp_path_factory.mktemp("rates"), users=300, days=3, seed=9, dirt=dirt)
+    dq, valid = sim.truth["data_quality"], sim.truth["events"]["valid"]
+    assert dq["late_event"] / valid == pytest.approx(0.3, abs=0.02)
+    assert dq["duplicate_event"] / valid == pytest.approx(0.05 * 1.1, abs=0.01)
+    assert sum(dq[r] for r in QUARANTINE_REASONS) == 0 and dq["contaminated_user"] == 0

@@ -116,6 +116,9 @@ BY_ID = {m.id: m for m in CATALOGUE}
 METRIC_IDS = tuple(m.id for m in CATALOGUE)
 
 
+EXACT = "DECIMAL(18, 6)"
+
+
 def metric_structs_sql() -> str:
     """The list of per-user metric structs unnested by ``sql/arm_statistics.sql`` (generated, not input)."""
     rows = []
@@ -130,8 +133,10 @@ def metric_structs_sql() -> str:
 
 
 def _struct(metric: str, num: str, den: str | None, pre: str | None, units: str, dim: str, value: str) -> str:
+    # DECIMAL, not DOUBLE: sums of decimals are exact, so the statistics do not depend on the order in which
+    # DuckDB's threads add them up — the same data always gives the same last digit.
     return (
-        f"{{'metric': '{metric}', 'num': CAST({num} AS DOUBLE), 'den': CAST({den or 1} AS DOUBLE), "
-        f"'pre': CAST({pre or 'NULL'} AS DOUBLE), 'include': ({units}), "
+        f"{{'metric': '{metric}', 'num': CAST({num} AS {EXACT}), 'den': CAST({den or 1} AS {EXACT}), "
+        f"'pre': CAST({pre or 'NULL'} AS {EXACT}), 'include': ({units}), "
         f"'seg_dim': '{dim}', 'seg_value': '{value}'}}"
     )

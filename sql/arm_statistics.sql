@@ -15,9 +15,11 @@ WITH per_metric AS (
   SELECT experiment_id, variant, metric, seg_dim, seg_value, country, platform,
          grouping(country) = 0 AS by_country, grouping(platform) = 0 AS by_platform,
          count(*) AS n,
-         sum(num) AS m_sum, sum(num * num) AS m_sum_squares,
-         sum(den) AS d_sum, sum(den * den) AS d_sum_squares, sum(num * den) AS m_d_sum_of_products,
-         sum(pre) AS pre_sum, sum(pre * pre) AS pre_sum_squares, sum(num * pre) AS m_pre_sum_of_products
+         sum(num)::DOUBLE AS m_sum, sum(num * num)::DOUBLE AS m_sum_squares,
+         sum(den)::DOUBLE AS d_sum, sum(den * den)::DOUBLE AS d_sum_squares,
+         sum(num * den)::DOUBLE AS m_d_sum_of_products,
+         sum(pre)::DOUBLE AS pre_sum, sum(pre * pre)::DOUBLE AS pre_sum_squares,
+         sum(num * pre)::DOUBLE AS m_pre_sum_of_products
   FROM included
   GROUP BY GROUPING SETS (
     (experiment_id, variant, metric, seg_dim, seg_value),

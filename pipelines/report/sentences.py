@@ -117,7 +117,8 @@ def _guard_clause(r: dict[str, Any] | None, data: ReportData, lang: Lang) -> str
 def _sure(r: dict[str, Any], lang: Lang) -> str:
     low, high = signed_points(r["seq_ci_low"], lang), signed_points(r["seq_ci_high"], lang)
     interval = t("sure_win" if r["decision"] in ("win", "harm") else "sure_none", lang, low=low, high=high)
-    parts = [interval, t("sure_p", lang, p=p_value(r["p_value_adjusted"], lang))]
+    p = p_value(r["p_value_adjusted"], lang).replace(" ", "\u00a0")  # keep "p < 0.001" on one line
+    parts = [interval, t("sure_p", lang, p=p)]
     if _finite(r["chance_to_beat_control"]):
         parts.append(t("sure_chance", lang, x=chance(r["chance_to_beat_control"], lang)))
     return f"{t('sure', lang)} " + "; ".join(parts) + "."

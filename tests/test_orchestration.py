@@ -1,0 +1,104 @@
+"""Orchestration: the sensor and the nightly schedule follow the dt= folders, every warehouse writer is in the
+one-writer pool, a failing step releases the DuckDB file, and assets materialise with a temporary DuckDB."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.raw import POOL, raw_events
+from pipelines.definitions import ALL_ASSETS, build_definitions
+from pipelines.partitions import ARRIVAL_DATES
+from pipelines.resources import Settings, Warehouse
+from pipelines.schedules import build_nightly_schedule
+from pipelines.sensors import build_arrival_sensor
+from tests.logbuilder import Log
+
+
+def two_day_log(tmp_path: Path) -> Settings:
+    log = Log()
+    log.assign("u1", "control")
+    log.assign("u2", "prompt_empathy", minutes=1440)
+    events_root, registry = log.write(tmp_path)
+    return Settings(events_root, registry, tmp_path / "w.duckdb", tmp_path / "reports")
+
+
+def sensor_result(settings: Settings, instance: dg.DagsterInstance) -> dg.SensorResult:
+    defs = build_definitions(settings)
+    sensor = defs.get_sensor_def("new_arrival_dates")
+    context = dg.build_sensor_context(instance=instance, resources=settings.resources(), definitions=defs)
+    result = sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def test_sensor_registers_new_folders_and_requests_their_ingest(tmp_path: Path) -> None:
+    settings = two_day_log(tmp_path)
+    with dg.instance_for_test() as instance:
+        result = sensor_result(settings, instance)
+        assert [r.partition_key for r in result.run_requests or []] == ["2026-03-02", "2026-03-03"]
+        (request,) = result.dynamic_partitions_requests or []
+        assert list(request.partition_keys or []) == ["2026-03-02", "2026-03-03"]
+
+
+def test_changed_folder_gets_a_new_run_key_and_unchanged_ones_keep_theirs(tmp_path: Path) -> None:
+    settings = two_day_log(tmp_path)
+    with dg.instance_for_test() as instance:
+        before = {r.partition_key: r.run_key for r in sensor_result(settings, instance).run_requests or []}
+        (settings.events_root / "dt=2026-03-03" / "late-batch.jsonl").write_text("")
+        after = {r.partition_key: r.run_key for r in sensor_result(settings, instance).run_requests or []}
+    assert before["2026-03-02"] == after["2026-03-02"]
+    assert before["2026-03-03"] != after["2026-03-03"]
+
+
+def test_nightly_schedule_picks_up_tomorrows_folder(tmp_path: Path) -> None:
+    settings = two_day_log(tmp_path)
+    defs = build_definitions(settings)
+    schedule = defs.get_schedule_def("nightly_ingest")
+    assert schedule.cron_schedule == "0 2 * * *"
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(ARRIVAL_DATES, ["2026-03-02", "2026-03-03"])
+        (settings.events_root / "dt=2026-03-04").mkdir()
+        (settings.events_root / "dt=2026-03-04" / "part-0.jsonl").write_text("")
+        context = dg.build_schedule_context(instance_ref=instance.get_ref(), resources=settings.resources(),
+                                            repository_def=defs.get_repository_def(),
+                                            scheduled_execution_time=datetime(2026, 3, 5, 2, tzinfo=UTC))
+        requests = schedule.evaluate_tick(context).run_requests or []
+        assert "2026-03-04" in instance.get_dynamic_partitions(ARRIVAL_DATES)
+    assert [r.partition_key for r in requests] == ["2026-03-02", "2026-03-03", "2026-03-04"]
+    assert build_nightly_schedule and build_arrival_sensor  # the factories used by the definitions
+
+
+def test_every_warehouse_writer_is_in_the_one_writer_pool() -> None:
+    for asset in ALL_ASSETS:
+        for spec in asset.specs:
+            assert asset.op.pool == POOL, f"{spec.key} writes DuckDB outside the pool"
+    assert "default_limit: 1" in (Path(__file__).parents[1] / ".dagster_home" / "dagster.yaml").read_text()
+
+
+def test_materialise_one_partition_with_a_temporary_duckdb(tmp_path: Path) -> None:
+    settings = two_day_log(tmp_path)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(ARRIVAL_DATES, ["2026-03-02", "2026-03-03"])
+        result = dg.materialize([raw_events], partition_key="2026-03-03", instance=instance,
+                                resources=settings.resources())
+    assert result.success
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    assert con.execute("SELECT arrival_date::VARCHAR, count(*) FROM raw_events GROUP BY 1").fetchall() == [
+        ("2026-03-03", 1)]
+
+
+def test_a_failing_step_releases_the_warehouse_file(tmp_path: Path) -> None:
+    warehouse = Warehouse(database=str(tmp_path / "w.duckdb"))
+    with pytest.raises(RuntimeError), warehouse.get_connection() as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+        raise RuntimeError("boom")
+    # another process can open the file for writing: no connection was left open here
+    code = f"import duckdb; duckdb.connect({str(tmp_path / 'w.duckdb')!r}).execute('SELECT * FROM t').fetchall()"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

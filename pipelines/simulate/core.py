@@ -232,9 +232,9 @@ def simulate(
         "dirt": asdict(dirt),
         "format": fmt,
         "dates": {
-            "first_dt": day_of(int(plan.rows["dt"].min())).isoformat(),  # type: ignore[arg-type]
-            "last_dt": day_of(int(plan.rows["dt"].max())).isoformat(),
-        },  # type: ignore[arg-type]
+            "first_dt": day_of(int(plan.rows["dt"].to_numpy().min())).isoformat(),
+            "last_dt": day_of(int(plan.rows["dt"].to_numpy().max())).isoformat(),
+        },
     }
     registry_path = out_dir / "experiments.yml"
     registry_path.write_text(yaml.safe_dump(reg, sort_keys=False))

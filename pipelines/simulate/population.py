@@ -57,7 +57,7 @@ def segments(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, 
     app = np.empty(n, dtype=object)
     u = rng.random(n)
     for plat, versions in APP_VERSIONS.items():
-        mask = platform == plat if plat is not None else np.equal(platform, None)
+        mask = np.array([x == plat for x in platform], dtype=bool)  # object array with None: compare in Python
         labels = tuple(v for v, _ in versions)
         cum = np.cumsum([p for _, p in versions])
         app[mask] = np.array(labels, dtype=object)[np.minimum(np.searchsorted(cum, u[mask]), len(labels) - 1)]

@@ -128,7 +128,7 @@ def plan_delivery(
             .agg(pl.col("r").sample(n=pl.min_horizontal(pl.len(), total), seed=int(rng.integers(1 << 31))).sort())
         )
         base_rows = np.sort(np.concatenate([r.to_numpy() for r in by_type.sort("t")["r"]]))
-    junk = make_junk(rng, events[base_rows].drop("_ts", "_ix"), dt[base_rows], counts, seed)
+    junk = make_junk(rng, events[base_rows].drop("_ts", "_ix"), dt[base_rows], counts, seed, fmt)
     day_files = pl.DataFrame({"dt": dt[~canary], "file": code[~canary]}).unique().sort("dt", "file")
     by_day: dict[int, list[int]] = {}
     for d, f in day_files.iter_rows():

@@ -126,7 +126,12 @@ def _not_json(rec: dict[str, Any], k: int) -> str:
 
 
 def make_junk(
-    rng: np.random.Generator, events: pl.DataFrame, arrival: np.ndarray, counts: dict[str, int], seed: int
+    rng: np.random.Generator,
+    events: pl.DataFrame,
+    arrival: np.ndarray,
+    counts: dict[str, int],
+    seed: int,
+    fmt: str = "jsonl",
 ) -> list[JunkRow]:
     """Junk rows per quarantine reason.  `arrival` is the arrival day of each row of `events`.
 
@@ -136,6 +141,13 @@ def make_junk(
     event_ts instead, by at least 3 days, so that they fall outside [dt - 2 days, dt].
     """
     muts = _mutations()
+    if fmt == "parquet":  # NaN exists in a typed double column (in JSON it is not even valid JSON)
+        muts["score_out_of_range"].append(
+            (
+                ("comment_draft_submitted", "comment_posted"),
+                lambda r, rng: r.__setitem__("toxicity_score", float("nan")),
+            )
+        )
     events = events.with_columns(_arr=pl.Series(arrival))
     out: list[JunkRow] = []
     next_id = 0

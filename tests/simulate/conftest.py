@@ -9,6 +9,8 @@ import pytest
 from pipelines.simulate import Dirt, SimulationSummary, simulate
 
 SMALL = {"users": 400, "days": 5, "seed": 3}
+#: default dirt, with enough junk rows per reason to cover every kind of defect of each reason
+DIRTY = Dirt(junk_per_reason=4e-4)
 
 
 @pytest.fixture(scope="session")
@@ -23,12 +25,12 @@ def clean_parquet(tmp_path_factory: pytest.TempPathFactory) -> SimulationSummary
 
 @pytest.fixture(scope="session")
 def dirty_jsonl(tmp_path_factory: pytest.TempPathFactory) -> SimulationSummary:
-    return simulate(tmp_path_factory.mktemp("dirty_jsonl"), fmt="jsonl", dirt=Dirt(), **SMALL)
+    return simulate(tmp_path_factory.mktemp("dirty_jsonl"), fmt="jsonl", dirt=DIRTY, **SMALL)
 
 
 @pytest.fixture(scope="session")
 def dirty_parquet(tmp_path_factory: pytest.TempPathFactory) -> SimulationSummary:
-    return simulate(tmp_path_factory.mktemp("dirty_parquet"), fmt="parquet", dirt=Dirt(), **SMALL)
+    return simulate(tmp_path_factory.mktemp("dirty_parquet"), fmt="parquet", dirt=DIRTY, **SMALL)
 
 
 @pytest.fixture(scope="session")

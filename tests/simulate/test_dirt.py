@@ -135,6 +135,15 @@ def test_line_junk_of_a_parquet_run_is_in_jsonl_files(dirty_parquet: SimulationS
     assert "junk" in reasons
     dq = dirty_parquet.truth["data_quality"]
     assert all(dq[r] > 0 for r in QUARANTINE_REASONS)
+    nan_scores = 0
+    for p in dirty_parquet.files:
+        if p.suffix == ".parquet":
+            nan_scores += sum(
+                1
+                for v in pq.read_table(p, columns=["toxicity_score"]).column(0).to_pylist()
+                if v is not None and v != v
+            )
+    assert nan_scores > 0  # NaN is a score_out_of_range case only a typed double column can hold
 
 
 def test_dirt_rates_are_configurable(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -104,3 +104,12 @@ def test_headline_interval_is_the_textbook_delta_method(simulated: tuple[dict, P
     assert row[1] == pytest.approx(diff - z * se, rel=1e-9)
     assert row[2] == pytest.approx(diff + z * se, rel=1e-9)
     assert row[3] == pytest.approx(2 * sps.norm.sf(abs(diff / se)), rel=1e-6, abs=1e-300)
+
+
+def test_data_quality_counts_land_on_the_right_arrival_date(simulated: tuple[dict, Path]) -> None:
+    truth, warehouse = simulated
+    con = duckdb.connect(str(warehouse), read_only=True)
+    got = {(d, r): n for d, r, n in con.execute(
+        "SELECT arrival_date::VARCHAR, reason, sum(count)::BIGINT FROM data_quality GROUP BY 1, 2").fetchall()}
+    want = {(d, r): n for d, reasons in truth["data_quality_by_date"].items() for r, n in reasons.items() if n}
+    assert {k: got.get(k, 0) for k in want} == want

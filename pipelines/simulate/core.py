@@ -161,6 +161,7 @@ def simulate(
     frames += aftermath(rng_after, posts, users, owner, am)
     lap("behaviour")
     real = materialise(frames, people, seed, 0)
+    del frames, posts  # the integer-coded rows are no longer needed (memory)
     lap("materialise")
 
     # extra valid rows carrying analysis findings

@@ -69,14 +69,10 @@ def truncated_gzip(lines: list[str], keep_share: float) -> tuple[bytes, int]:
     return data, readable.count(b"\n")
 
 
-def _canary_lines(lines: pl.Series, canary: np.ndarray) -> pl.Series:
-    """The misconfigured client's lines: the same JSON object with a raw `text` field appended."""
-    rows = np.flatnonzero(canary)
-    if len(rows) == 0:
-        return lines
+def _canary_lines(lines: pl.Series, rows: np.ndarray) -> pl.Series:
+    """The misconfigured client's lines for event rows `rows`: the JSON object plus a raw `text` field."""
     extra = f',"text":{json.dumps(CANARY_TEXT)}}}'
-    with_text = [line[:-1] + extra for line in lines.gather(rows).to_list()]
-    return lines.scatter(rows, with_text)
+    return pl.Series("line", [line[:-1] + extra for line in lines.gather(rows).to_list()], dtype=pl.String)
 
 
 def _junk_line(j: JunkRow) -> str:
@@ -145,11 +141,18 @@ def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[
     line_only = np.array([j.reason in LINE_ONLY for j in plan.junk] + [False])[jdx] & (jdx >= 0)
     paths: list[Path] = []
     if fmt == "jsonl":
-        lines = _canary_lines(json_lines(events), plan.canary)
-        # one gather from [event lines | junk lines | a blank line]
-        blank = events.height + len(junk_lines)
-        pick = np.where(idx >= 0, idx, np.where(jdx >= 0, events.height + jdx, blank))
-        line = pl.concat([lines, junk_lines, pl.Series(["  "])]).gather(pick)
+        lines = json_lines(events)
+        canary_rows = np.flatnonzero(plan.canary)
+        canary_rank = np.full(events.height, -1, dtype=np.int64)
+        canary_rank[canary_rows] = np.arange(len(canary_rows))
+        # one gather from [event lines | raw-text versions | junk lines | a blank line]
+        n, k = events.height, len(canary_rows)
+        blank = n + k + len(junk_lines)
+        rank = canary_rank[np.maximum(idx, 0)]
+        pick = np.where(idx >= 0, np.where(rank >= 0, n + rank, idx), np.where(jdx >= 0, n + k + jdx, blank))
+        pool = pl.concat([lines, _canary_lines(lines, canary_rows), junk_lines, pl.Series(["  "])], rechunk=False)
+        line = pool.gather(pick)
+        del lines, pool
         paths += _write_lines(root, rows, line, tail, fmt)
     else:
         typed = ~line_only

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from .constants import CANARY
 from .delivery import Plan, file_name
-from .events import WIDE_SCHEMA, json_lines
+from .events import WIDE_SCHEMA, json_lines, json_lines_grouped
 from .junk import LINE_ONLY, JunkRow, day_of
 
 CANARY_TEXT = f"{CANARY} raw comment text that must never be stored"
@@ -129,6 +129,32 @@ def _write_lines(root: Path, rows: pl.DataFrame, lines: pl.Series, tail: np.ndar
     return paths
 
 
+def _write_day_lines(
+    root: Path,
+    events: pl.DataFrame,
+    plan: Plan,
+    rows: pl.DataFrame,
+    idx: np.ndarray,
+    jdx: np.ndarray,
+    tail: np.ndarray,
+    junk_lines: pl.Series,
+    fmt: str,
+) -> list[Path]:
+    """Write the line files of one arrival day (rows sorted by file and order)."""
+    need = np.unique(idx[idx >= 0])
+    lines, pos = json_lines_grouped(events[need])  # lines[pos[i]]: the line of events row need[i]
+    local = np.searchsorted(need, np.maximum(idx, 0))
+    canary_local = np.flatnonzero(plan.canary[need])
+    rank = np.full(len(need), -1, dtype=np.int64)
+    rank[canary_local] = np.arange(len(canary_local))
+    # one gather from [event lines | their raw-text versions | junk lines | a blank line]
+    n, k = len(lines), len(canary_local)
+    event_pick = np.where(rank[local] >= 0, n + rank[local], pos[local]) if len(need) else local
+    pick = np.where(idx >= 0, event_pick, np.where(jdx >= 0, n + k + jdx, n + k + len(junk_lines)))
+    pool = pl.concat([lines, _canary_lines(lines, pos[canary_local]), junk_lines, pl.Series(["  "])], rechunk=False)
+    return _write_lines(root, rows, pool.gather(pick), tail, fmt)
+
+
 def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[Path]:
     """Write every planned file; completes plan.counts with the truncated-gzip findings."""
     r = plan.rows
@@ -141,19 +167,13 @@ def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[
     line_only = np.array([j.reason in LINE_ONLY for j in plan.junk] + [False])[jdx] & (jdx >= 0)
     paths: list[Path] = []
     if fmt == "jsonl":
-        lines = json_lines(events)
-        canary_rows = np.flatnonzero(plan.canary)
-        canary_rank = np.full(events.height, -1, dtype=np.int64)
-        canary_rank[canary_rows] = np.arange(len(canary_rows))
-        # one gather from [event lines | raw-text versions | junk lines | a blank line]
-        n, k = events.height, len(canary_rows)
-        blank = n + k + len(junk_lines)
-        rank = canary_rank[np.maximum(idx, 0)]
-        pick = np.where(idx >= 0, np.where(rank >= 0, n + rank, idx), np.where(jdx >= 0, n + k + jdx, blank))
-        pool = pl.concat([lines, _canary_lines(lines, canary_rows), junk_lines, pl.Series(["  "])], rechunk=False)
-        line = pool.gather(pick)
-        del lines, pool
-        paths += _write_lines(root, rows, line, tail, fmt)
+        # one arrival day at a time, so that only one day of JSON text is in memory
+        dts = rows["dt"].to_numpy()
+        cuts = np.flatnonzero(np.diff(dts)) + 1
+        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(dts)]]), strict=True):
+            paths += _write_day_lines(
+                root, events, plan, rows.slice(a, b - a), idx[a:b], jdx[a:b], tail[a:b], junk_lines, fmt
+            )
     else:
         typed = ~line_only
         wide = events.select(list(WIDE_SCHEMA))

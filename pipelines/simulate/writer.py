@@ -179,11 +179,16 @@ def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[
         wide = events.select(list(WIDE_SCHEMA))
         typed_junk = _junk_typed(plan.junk)
         sel = rows.filter(pl.Series(typed))
-        body = pl.concat([wide, typed_junk])[
-            np.where(sel["row"].to_numpy() >= 0, sel["row"].to_numpy(), wide.height + sel["junk"].to_numpy())
-        ]
+        source = pl.concat([wide, typed_junk])
+        pick = np.where(sel["row"].to_numpy() >= 0, sel["row"].to_numpy(), wide.height + sel["junk"].to_numpy())
+        day_of_group: dict[int, pl.DataFrame] = {}  # one arrival day's rows at a time (bounded memory)
         for dt, code, a, b in _groups(sel):
-            out = body.slice(a, b - a)
+            if dt not in day_of_group:
+                dts = sel["dt"].to_numpy()
+                lo, hi = np.searchsorted(dts, dt, "left"), np.searchsorted(dts, dt, "right")
+                day_of_group = {dt: source[pick[lo:hi]]}
+                day_start = lo
+            out = day_of_group[dt].slice(int(a - day_start), b - a)
             name = file_name(code, dt, fmt)
             schema = PARQUET_SCHEMA
             if name.startswith("client-rc"):

@@ -107,7 +107,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> 
             for batch in _json_line_batches(path, report):
                 report.rows += _stage_json_lines(con, batch, source_file)
     except (OSError, duckdb.Error) as exc:
-        report.finding, report.detail = "unreadable_file", _one_line(exc)
+        report.finding, report.detail = "unreadable_file", one_line(exc)
     return report
 
 
@@ -126,7 +126,7 @@ def _read_bytes(path: Path, report: FileReport) -> bytes:
             out.append(decomp.decompress(data))
             out.append(decomp.flush())
         except zlib.error as exc:
-            report.finding, report.detail = "corrupt_gzip", _one_line(exc)
+            report.finding, report.detail = "corrupt_gzip", one_line(exc)
             break
         if not decomp.eof:
             report.finding, report.detail = "corrupt_gzip", "gzip stream ends before its end marker (truncated)"
@@ -276,7 +276,13 @@ def _parquet_column(f: Field, col_type: str | None) -> tuple[str, str | None]:
     return f"NULL::{f.sql_type} AS {f.name}", f"{name} IS NOT NULL"
 
 
-def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> int:
+def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, set[str]]:
+    """The typed candidate columns of one Parquet file (everything but source_file and line_no), as SQL, and
+    the names of the file's own columns.
+
+    Read from the file's schema only (``DESCRIBE``); raises duckdb.Error for a file DuckDB cannot open. Only
+    code-generated text: contract field names and fixed casts chosen by the column's type.
+    """
     described = con.execute("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)}).fetchall()
     types = {str(row[0]): str(row[1]) for row in described}
     selects, wrong = [], []
@@ -289,11 +295,41 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str)
     ts_text = '"event_ts"' if ts_type == "VARCHAR" else "NULL"
     has_text = f'"{RAW_TEXT_FIELD}" IS NOT NULL' if RAW_TEXT_FIELD in types else "false"
     wrong_sql = ("CASE " + " ".join(wrong) + " END") if wrong else "NULL"
+    columns = (f"NULL AS parse_error, {wrong_sql} AS wrong_type_field, {ts_text} AS ts_text, "
+               f"{has_text} AS has_text, {', '.join(selects)}")
+    return columns, set(types)
+
+
+class ParquetNotGroupable(Exception):
+    """A Parquet file that must be staged on its own (see :func:`parquet_candidate_columns`)."""
+
+
+def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """:func:`_parquet_columns` of a file that can be read together with others in :func:`parquet_scan_sql`;
+    raises ParquetNotGroupable when its own columns would clash with the scan's filename / file_row_number."""
+    columns, names = _parquet_columns(con, path)
+    if names & {"filename", "file_row_number"}:
+        raise ParquetNotGroupable(path.name)
+    return columns
+
+
+def parquet_scan_sql(columns: str) -> str:
+    """Candidate rows of every file in the list ``paths`` (a macro parameter) that shares ``columns``.
+
+    ``prefix`` (also a macro parameter) is the partition's ``dt=YYYY-MM-DD/``; line numbers count from 1.
+    """
+    return (
+        "(SELECT prefix || parse_filename(filename, false, 'forward_slash') AS source_file, "
+        f"file_row_number + 1 AS line_no, {columns} "
+        "FROM read_parquet(paths, filename = true, file_row_number = true))"
+    )
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> int:
+    columns, _ = _parquet_columns(con, path)
     sql = f"""
 INSERT INTO candidates BY NAME
-SELECT $source_file AS source_file, file_row_number + 1 AS line_no, NULL AS parse_error,
-       {wrong_sql} AS wrong_type_field, {ts_text} AS ts_text, {has_text} AS has_text,
-       {", ".join(selects)}
+SELECT $source_file AS source_file, file_row_number + 1 AS line_no, {columns}
 FROM read_parquet($path, file_row_number = true)
 """
     before = _count(con)
@@ -305,6 +341,6 @@ def _count(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT count(*) FROM candidates").fetchall()[0][0])
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:300]

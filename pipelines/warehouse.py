@@ -8,6 +8,7 @@ the code's own constants (the contract and the metric catalogue).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -59,6 +60,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the partition-filled tables and the empty result tables (results-v1) if they do not exist."""
     event_columns = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
     run_sql(con, "schema", event_columns=event_columns)
+    raw_columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_events'").fetchall()}
+    if "first_delivery" not in raw_columns:  # a warehouse from before first_delivery: decide every row again
+        con.execute("ALTER TABLE raw_events ADD COLUMN first_delivery BOOLEAN DEFAULT true")
+        con.execute("INSERT INTO dedup_pending SELECT DISTINCT arrival_date, true FROM raw_events")
     for name, columns in (("experiment_results", RESULT_TYPES), ("sample_ratio_checks", SRM_TYPES)):
         cols = ", ".join(f"{c} {t}" for c, t in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
@@ -122,24 +128,22 @@ def load_arrival_date(con: duckdb.DuckDBPyConnection, events_root: Path, arrival
     """Replace everything loaded for ``arrival_date`` with what its folder holds now, in one transaction.
 
     Re-running it gives the same rows (files are immutable; a late batch adds files), so a partition can be
-    re-materialised any number of times and a run killed half-way leaves the previous state untouched.
+    re-materialised any number of times and a run killed half-way leaves the previous state untouched. A
+    partition whose files (names, sizes, modification times) and checking rules are those of its last load
+    is not read again: reading it would give the same rows.
     """
     day = date.fromisoformat(arrival_date)
-    ingest.create_candidates_table(con)
-    reports = []
-    for path in ingest.partition_files(events_root, arrival_date):
-        source_file = f"dt={arrival_date}/{path.name}"
-        reports.append(ingest.stage_file(con, path, source_file))
-    con.execute("BEGIN TRANSACTION")
+    files = ingest.partition_files(events_root, arrival_date)
+    fingerprint = _partition_fingerprint(files)
+    stored = con.execute("SELECT fingerprint FROM loaded_partitions WHERE arrival_date = $d", {"d": day}).fetchall()
+    if stored and stored[0][0] == fingerprint:
+        return _stored_load(con, day)
     try:
-        for table in ("raw_events", "quarantined_events", "ingested_files"):
-            con.execute(f"DELETE FROM {table} WHERE arrival_date = $d", {"d": day})
-        run_sql(con, "raw_events", {"arrival_date": day}, **_VALIDATION)
-        _record_files(con, day, reports)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        reports = _load(con, arrival_date, files, fingerprint, fast=True)
+    except duckdb.Error:
+        # a Parquet file that opens but cannot be read to its end: stage file by file, so that only the
+        # damaged file is reported unreadable (the fast path's transaction has been rolled back)
+        reports = _load(con, arrival_date, files, fingerprint, fast=False)
     row = con.execute(
         "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_valid), 0), coalesce(sum(rows_quarantined), 0) "
         "FROM ingested_files WHERE arrival_date = $d",
@@ -152,16 +156,106 @@ def load_arrival_date(con: duckdb.DuckDBPyConnection, events_root: Path, arrival
     return PartitionLoad(arrival_date, len(reports), int(row[0]), int(row[1]), int(row[2]), findings)
 
 
-def _record_files(con: duckdb.DuckDBPyConnection, day: date, reports: list[ingest.FileReport]) -> None:
+def _load(con: duckdb.DuckDBPyConnection, arrival_date: str, files: list[Path], fingerprint: str, *,
+          fast: bool) -> list[ingest.FileReport]:
+    """Stage, check and write one partition; the Parquet files straight from their scan when ``fast``."""
+    day = date.fromisoformat(arrival_date)
+    prefix = f"dt={arrival_date}/"
+    ingest.create_candidates_table(con)
+    reports: list[ingest.FileReport] = []
+    parquet_groups: dict[str, list[str]] = {}  # candidate columns -> paths of the files that share them
+    scanned: set[str] = set()
+    for path in files:
+        source_file = prefix + path.name
+        if fast and ingest.file_format(path) == "parquet" and path.stat().st_size > 0:
+            try:
+                columns = ingest.parquet_candidate_columns(con, path)
+            except ingest.ParquetNotGroupable:
+                pass
+            except (OSError, duckdb.Error) as exc:
+                reports.append(ingest.FileReport(source_file, "parquet", finding="unreadable_file",
+                                                 detail=ingest.one_line(exc)))
+                continue
+            else:
+                reports.append(ingest.FileReport(source_file, "parquet"))
+                scanned.add(source_file)  # its rows are counted once written
+                parquet_groups.setdefault(columns, []).append(str(path))
+                continue
+        reports.append(ingest.stage_file(con, path, source_file))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        had_rows = bool(con.execute("SELECT count(*) FROM raw_events WHERE arrival_date = $d",
+                                    {"d": day}).fetchall()[0][0])
+        for table in ("raw_events", "quarantined_events", "ingested_files"):
+            con.execute(f"DELETE FROM {table} WHERE arrival_date = $d", {"d": day})
+        params = {"arrival_date": day, "prefix": prefix, "paths": [""]}
+        run_sql(con, "raw_events", params, candidates="candidates", **_VALIDATION)
+        for columns, paths in parquet_groups.items():
+            run_sql(con, "raw_events", {**params, "paths": paths}, candidates=ingest.parquet_scan_sql(columns),
+                    **_VALIDATION)
+        _record_files(con, day, reports, scanned)
+        # the partition's rows wait for the next first-delivery resolution (sql/events.sql); replacing rows
+        # that were already resolved makes it a complete one
+        con.execute("INSERT INTO dedup_pending VALUES ($d, $complete)", {"d": day, "complete": had_rows})
+        con.execute("DELETE FROM loaded_partitions WHERE arrival_date = $d", {"d": day})
+        con.execute("INSERT INTO loaded_partitions VALUES ($d, $f)", {"d": day, "f": fingerprint})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return reports
+
+
+#: Everything that decides what a partition's rows become (the checking code and SQL, the contract, DuckDB's
+#: parsers): when any of it changes, every partition is read again.
+_RULES_VERSION = hashlib.sha256(b"\0".join(
+    [duckdb.__version__.encode()]
+    + [(Path(__file__).resolve().parent / name).read_bytes() for name in ("ingest.py", "contract.py", "warehouse.py")]
+    + [(SQL_DIR / "raw_events.sql").read_bytes(), (SQL_DIR / "schema.sql").read_bytes()]
+)).hexdigest()
+
+
+def _partition_fingerprint(files: list[Path]) -> str:
+    h = hashlib.sha256(_RULES_VERSION.encode())
+    for path in files:
+        st = path.stat()
+        h.update(f"\0{path.name}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def _stored_load(con: duckdb.DuckDBPyConnection, day: date) -> PartitionLoad:
+    rows = con.execute(
+        "SELECT finding, rows_read, rows_valid, rows_quarantined FROM ingested_files WHERE arrival_date = $d",
+        {"d": day}).fetchall()
+    findings: dict[str, int] = {}
+    for finding, *_ in rows:
+        if finding:
+            findings[finding] = findings.get(finding, 0) + 1
+    return PartitionLoad(day.isoformat(), len(rows), sum(int(r[1]) for r in rows), sum(int(r[2]) for r in rows),
+                         sum(int(r[3]) for r in rows), findings)
+
+
+def _record_files(con: duckdb.DuckDBPyConnection, day: date, reports: list[ingest.FileReport],
+                  scanned: set[str]) -> None:
+    """One ingested_files row per file; a file in ``scanned`` was read straight into the tables: every row of
+    it is either valid or quarantined."""
+    by_file = {
+        str(f): (int(valid), int(quarantined))
+        for f, valid, quarantined in con.execute(
+            "SELECT source_file, sum(v), sum(q) FROM ("
+            " SELECT source_file, count(*) AS v, 0 AS q FROM raw_events WHERE arrival_date = $d GROUP BY 1"
+            " UNION ALL"
+            " SELECT source_file, 0, count(*) FROM quarantined_events WHERE arrival_date = $d GROUP BY 1"
+            ") GROUP BY 1", {"d": day}).fetchall()
+    }
     for r in reports:
+        valid, quarantined = by_file.get(r.source_file, (0, 0))
+        if r.source_file in scanned:
+            r.rows = valid + quarantined
         con.execute(
-            """INSERT INTO ingested_files
-               SELECT $d, $f, $fmt, $rows,
-                      (SELECT count(*) FROM raw_events WHERE arrival_date = $d AND source_file = $f),
-                      (SELECT count(*) FROM quarantined_events WHERE arrival_date = $d AND source_file = $f),
-                      $finding, $detail""",
-            {"d": day, "f": r.source_file, "fmt": r.file_format, "rows": r.rows, "finding": r.finding,
-             "detail": r.detail},
+            "INSERT INTO ingested_files VALUES ($d, $f, $fmt, $rows, $valid, $quarantined, $finding, $detail)",
+            {"d": day, "f": r.source_file, "fmt": r.file_format, "rows": r.rows, "valid": valid,
+             "quarantined": quarantined, "finding": r.finding, "detail": r.detail},
         )
         if r.finding in ("unreadable_file", "corrupt_gzip"):
             con.execute(
@@ -218,11 +312,44 @@ SUBSTITUTIONS: dict[str, dict[str, str]] = {
 }
 
 
+def _first_delivery_scope(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, Any]]:
+    """Substitutions and parameters of sql/events.sql: which event ids may need a new first delivery."""
+    complete, pending_dates = con.execute(
+        "SELECT coalesce(bool_or(complete), false), count(*) FROM dedup_pending").fetchall()[0]
+    if not pending_dates:
+        scope = "WHERE false"
+    elif complete:
+        scope = ""
+    else:
+        pending, total = con.execute(
+            "SELECT count(*) FILTER (arrival_date IN (SELECT arrival_date FROM dedup_pending)), count(*) "
+            "FROM raw_events").fetchall()[0]
+        # most rows new (a first load): one pass over every event id is cheaper than a semi-join
+        scope = "" if 2 * pending > total else (
+            "WHERE hash(event_id) IN (SELECT hash(event_id) FROM raw_events "
+            "WHERE arrival_date IN (SELECT arrival_date FROM dedup_pending))"
+        )
+    return {"scope": scope}, {"complete": bool(complete)}
+
+
+def _drop_events_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses written before `events` became a view hold it as a table."""
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'events'").fetchall()
+    if kind and kind[0][0] == "BASE TABLE":
+        con.execute("DROP TABLE events")
+
+
 def rebuild(con: duckdb.DuckDBPyConnection, name: str, **substitutions: str) -> int:
     """Rebuild the unpartitioned table ``name`` from ``sql/<name>.sql`` atomically; return its row count."""
+    params: dict[str, Any] = {}
+    if name == "events":
+        extra, params = _first_delivery_scope(con)
+        substitutions = {**extra, **substitutions}
     con.execute("BEGIN TRANSACTION")
     try:
-        run_sql(con, name, None, **{**SUBSTITUTIONS.get(name, {}), **substitutions})
+        if name == "events":
+            _drop_events_table(con)
+        run_sql(con, name, params, **{**SUBSTITUTIONS.get(name, {}), **substitutions})
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -1,7 +1,10 @@
--- Decide for every staged candidate row of one arrival date ($arrival_date) whether it is a valid event or
--- which quarantine reason applies first (docs/definitions.md §1). The placeholders in braces are
+-- Decide for every candidate row of one arrival date (macro parameter for_date) whether it is a valid event
+-- or which quarantine reason applies first (docs/definitions.md §1). The placeholders in braces are
 -- expressions generated from pipelines/contract.py; no input value is ever pasted into this text.
-CREATE OR REPLACE TEMP TABLE checked AS
+-- {candidates} is either the staged JSON lines (temp table `candidates`) or a scan of the Parquet files in
+-- the list `paths` that share one column layout (pipelines/ingest.py): rows are checked as they are read,
+-- once for the valid rows and once for the quarantined ones, never copied into a staging table.
+CREATE OR REPLACE TEMP MACRO checked_rows(for_date, prefix, paths) AS TABLE
 WITH typed AS (
   SELECT * REPLACE (
       coalesce(
@@ -11,7 +14,7 @@ WITH typed AS (
       ) AS event_ts
     ),
     ts_text IS NOT NULL AS ts_given_as_text
-  FROM candidates
+  FROM {candidates}
 ), found AS (
   SELECT *,
     {missing_field} AS missing_field,
@@ -26,8 +29,8 @@ SELECT *,
     WHEN schema_version <> 1 THEN 'unsupported_schema_version'
     WHEN event_type NOT IN ({event_types}) THEN 'unknown_event_type'
     WHEN event_ts IS NULL THEN 'bad_timestamp'
-    WHEN CAST(event_ts AS DATE) > $arrival_date
-      OR CAST(event_ts AS DATE) < $arrival_date - INTERVAL {max_lateness_days} DAY THEN 'implausible_timestamp'
+    WHEN CAST(event_ts AS DATE) > for_date
+      OR CAST(event_ts AS DATE) < for_date - INTERVAL {max_lateness_days} DAY THEN 'implausible_timestamp'
     WHEN toxicity_score IS NOT NULL AND (isnan(toxicity_score) OR toxicity_score < 0 OR toxicity_score > 1)
       THEN 'score_out_of_range'
     WHEN invalid_field IS NOT NULL THEN 'invalid_value'
@@ -39,8 +42,8 @@ SELECT *,
     WHEN schema_version <> 1 THEN 'schema_version'
     WHEN event_type NOT IN ({event_types}) THEN 'event_type'
     WHEN event_ts IS NULL THEN 'event_ts'
-    WHEN CAST(event_ts AS DATE) > $arrival_date
-      OR CAST(event_ts AS DATE) < $arrival_date - INTERVAL {max_lateness_days} DAY THEN 'event_ts'
+    WHEN CAST(event_ts AS DATE) > for_date
+      OR CAST(event_ts AS DATE) < for_date - INTERVAL {max_lateness_days} DAY THEN 'event_ts'
     WHEN toxicity_score IS NOT NULL AND (isnan(toxicity_score) OR toxicity_score < 0 OR toxicity_score > 1)
       THEN 'toxicity_score'
     ELSE invalid_field
@@ -49,7 +52,7 @@ FROM found;
 
 INSERT INTO raw_events BY NAME
 SELECT $arrival_date AS arrival_date, source_file, line_no, has_text, {event_columns}
-FROM checked WHERE quarantine_reason IS NULL;
+FROM checked_rows($arrival_date, $prefix, $paths) WHERE quarantine_reason IS NULL;
 
 INSERT INTO quarantined_events BY NAME
 SELECT $arrival_date AS arrival_date, source_file, line_no, quarantine_reason AS reason, quarantine_field AS field,
@@ -57,4 +60,4 @@ SELECT $arrival_date AS arrival_date, source_file, line_no, quarantine_reason AS
                    WHEN 'unsupported_schema_version' THEN 'schema_version ' || CAST(schema_version AS VARCHAR)
        END AS detail,
        left(event_id, 200) AS event_id, left(event_type, 100) AS event_type
-FROM checked WHERE quarantine_reason IS NOT NULL;
+FROM checked_rows($arrival_date, $prefix, $paths) WHERE quarantine_reason IS NOT NULL;

@@ -1,9 +1,18 @@
 -- Tables of the warehouse that are filled partition by partition (replace-by-partition), created once.
 -- Unpartitioned tables are rebuilt by their own sql/<table>.sql file.
+-- first_delivery: whether the row is the kept copy of its event_id (docs/definitions.md §2), set by
+-- sql/events.sql for the arrival dates listed in dedup_pending (rows wait there, true, until then).
 CREATE TABLE IF NOT EXISTS raw_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT NOT NULL, has_text BOOLEAN NOT NULL,
-  {event_columns}
+  {event_columns},
+  first_delivery BOOLEAN NOT NULL DEFAULT true
 );
+-- Arrival dates loaded since the last first-delivery resolution; `complete` when rows that had been resolved
+-- were replaced (their event ids may have lost their kept copy, so every event id is looked at again).
+CREATE TABLE IF NOT EXISTS dedup_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
+-- What each arrival date was loaded from (its files' names, sizes, times and the checking rules), so an
+-- unchanged partition is not read again.
+CREATE TABLE IF NOT EXISTS loaded_partitions (arrival_date DATE NOT NULL, fingerprint VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS quarantined_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT, reason VARCHAR NOT NULL,
   field VARCHAR, detail VARCHAR, event_id VARCHAR, event_type VARCHAR

@@ -1,0 +1,72 @@
+"""Time each SQL step of `nudge run` without Dagster, to see where the time goes.
+
+    python bench/profile_steps.py --events DIR/events --registry DIR/experiments.yml --warehouse /tmp/w.duckdb \
+        [--memory-limit 3GB] [--explain events]
+
+Runs the same warehouse functions as the assets, in the same order (raw layer per arrival date, then every
+rebuild), and prints seconds per step. `--explain NAME` prints EXPLAIN ANALYZE of each statement of
+sql/NAME.sql (run on the finished warehouse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import duckdb  # noqa: E402
+
+from pipelines import ingest, warehouse  # noqa: E402
+from pipelines.registry import load_registry  # noqa: E402
+
+REBUILDS = ("events", "delivery_findings", "assignments", "triggered_attempts", "experiment_findings",
+            "user_metrics", "arm_statistics", "sample_ratio_counts", "daily_arm_statistics", "data_quality")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--events", required=True)
+    p.add_argument("--registry", required=True)
+    p.add_argument("--warehouse", required=True)
+    p.add_argument("--memory-limit", default=os.environ.get("NUDGE_MEMORY_LIMIT"))
+    p.add_argument("--skip-raw", action="store_true", help="reuse the loaded raw layer")
+    p.add_argument("--explain", action="append", default=[])
+    args = p.parse_args()
+    wh = Path(args.warehouse)
+    if not args.skip_raw:
+        for f in (wh, wh.with_suffix(wh.suffix + ".wal")):
+            f.unlink(missing_ok=True)
+    con = duckdb.connect(str(wh))
+    warehouse.configure(con, memory_limit=args.memory_limit)
+    warehouse.ensure_schema(con)
+    timings: dict[str, float] = {}
+    t_all = time.perf_counter()
+    if not args.skip_raw:
+        t0 = time.perf_counter()
+        for d in ingest.arrival_dates(Path(args.events)):
+            warehouse.load_arrival_date(con, Path(args.events), d)
+        timings["raw_events (all dates)"] = time.perf_counter() - t0
+    warehouse.write_registry(con, load_registry(Path(args.registry)))
+    for name in REBUILDS:
+        t0 = time.perf_counter()
+        warehouse.rebuild(con, name)
+        timings[name] = time.perf_counter() - t0
+    total = time.perf_counter() - t_all
+    for k, v in timings.items():
+        print(f"{v:8.2f}s  {k}")
+    print(f"{total:8.2f}s  total")
+    for name in args.explain:
+        subs = warehouse.SUBSTITUTIONS.get(name, {})
+        for st in con.extract_statements(warehouse.sql_text(name, **subs)):
+            print(f"--- EXPLAIN ANALYZE {name}")
+            for row in con.execute("EXPLAIN ANALYZE " + st.query).fetchall():
+                print(row[1])
+    con.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -15,10 +15,12 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,16 +31,6 @@ SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 _LINES_PER_BATCH = 250_000
 #: What DuckDB's JSON reader tolerates beyond the standard; lines matching are checked strictly.
 _LENIENT_SUSPECT = r",\s*[}\]]|NaN|Infinity"
-
-#: JSON types (as named by DuckDB's json_type) accepted for each kind of field.
-_JSON_TYPES = {
-    "string": ("VARCHAR",),
-    "timestamp": ("VARCHAR",),
-    "integer": ("BIGINT", "UBIGINT"),
-    "number": ("BIGINT", "UBIGINT", "DOUBLE"),
-    "boolean": ("BOOLEAN",),
-}
-
 
 @dataclass
 class FileReport:
@@ -140,15 +132,14 @@ def _not_strict_json(lines: pa.Array) -> pa.Array:
 
     A vectorised regex finds the few suspects; Python's strict parser decides for those only.
     """
-    suspect = pc.match_substring_regex(lines, _LENIENT_SUSPECT).to_pylist()
-    flags = [False] * len(suspect)
-    for i, hit in enumerate(suspect):
-        if hit:
-            try:
-                json.loads(lines[i].as_py(), parse_constant=_reject_constant)
-            except ValueError:
-                flags[i] = True
-    return pa.array(flags, pa.bool_())
+    suspect = np.flatnonzero(pc.match_substring_regex(lines, _LENIENT_SUSPECT).to_numpy(zero_copy_only=False))
+    flags = np.zeros(len(lines), np.bool_)
+    for i in suspect.tolist():
+        try:
+            json.loads(lines[i].as_py(), parse_constant=_reject_constant)
+        except ValueError:
+            flags[i] = True
+    return pa.array(flags)
 
 
 def _reject_constant(name: str) -> None:
@@ -182,56 +173,160 @@ def _json_line_batches(path: Path, report: FileReport) -> Iterator[pa.Table]:
         )
 
 
-def _json_typed(f: Field, i: int) -> str:
-    """SQL turning element i of the extracted type/value lists into the field's typed value."""
-    ok = " OR ".join(f"t[{i}] = '{t}'" for t in _JSON_TYPES[f.kind])
-    value = f"v[{i}]"
-    cast = {
-        "string": value,
-        "timestamp": "NULL",  # parsed from ts_text by the validation SQL
-        "integer": f"TRY_CAST({value} AS BIGINT)",
-        "number": f"TRY_CAST({value} AS DOUBLE)",
-        "boolean": f"TRY_CAST({value} AS BOOLEAN)",
-    }[f.kind]
-    return f"CASE WHEN {ok} THEN {cast} END AS {f.name}"
+def json_lines(path: Path, report: FileReport) -> pa.Table | None:
+    """Every line of a JSONL file as one Arrow table (line_no, line, unterminated, not_strict), split without
+    a Python object per line and without copying; None when the file holds nothing (``report`` says why).
+
+    The lines are those of :func:`_json_line_batches` (UTF-8 with U+FFFD for bad bytes, a leading BOM
+    dropped, split at ``\\n`` only, the last line flagged when the file does not end with a newline), except
+    that each keeps its terminating ``\\n``: JSON ignores it, and blank lines are found by trimming it too.
+    """
+    whole = _read_bytes(path, report)
+    raw = whole[3:] if whole.startswith(b"\xef\xbb\xbf") else whole
+    if not raw:
+        report.finding = report.finding or "empty_file"
+        return None
+    buf = np.frombuffer(raw, np.uint8)
+    newline = np.flatnonzero(buf == 10)
+    unterminated_last = bool(buf[-1] != 10)
+    n = len(newline) + (1 if unterminated_last else 0)
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    offsets[1 : len(newline) + 1] = newline + 1
+    offsets[n] = len(buf)
+    lines = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(raw))
+    try:
+        lines.validate(full=True)  # UTF-8
+    except pa.ArrowInvalid:
+        return _split_text(whole.decode("utf-8", errors="replace").removeprefix("\ufeff"))
+    unterminated = np.zeros(n, np.bool_)
+    unterminated[-1] = unterminated_last
+    return pa.table({
+        "line_no": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+        "line": lines,
+        "unterminated": pa.array(unterminated),
+        "not_strict": _not_strict_json(lines),
+    })
 
 
-def _json_wrong_type(fields: tuple[Field, ...]) -> str:
-    checks = []
-    for i, f in enumerate(fields, start=1):
-        allowed = ", ".join(f"'{t}'" for t in _JSON_TYPES[f.kind] + ("NULL",))
-        checks.append(f"WHEN t[{i}] IS NOT NULL AND t[{i}] NOT IN ({allowed}) THEN '{f.name}'")
-    return "CASE " + " ".join(checks) + " END"
+def read_json_files(files: list[tuple[Path, FileReport]]) -> list[pa.Table]:
+    """:func:`json_lines` of each file with its ``source_file`` column, two files at a time (decompression,
+    splitting and the strictness regex release the GIL); file-level findings go to each file's report."""
+
+    def read(item: tuple[Path, FileReport]) -> pa.Table | None:
+        path, report = item
+        try:
+            if path.stat().st_size == 0:
+                report.finding = "empty_file"
+                return None
+            lines = json_lines(path, report)
+        except OSError as exc:
+            report.finding, report.detail = "unreadable_file", one_line(exc)
+            return None
+        if lines is None:
+            return None
+        report.rows = lines.num_rows
+        names = pa.array(np.full(lines.num_rows, report.source_file, dtype=object), pa.string())
+        return lines.add_column(0, "source_file", names)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [t for t in pool.map(read, files) if t is not None]
 
 
-def _json_select_sql() -> str:
-    paths = ", ".join(f"'$.\"{f.name}\"'" for f in FIELDS)
-    typed = ",\n    ".join(_json_typed(f, i) for i, f in enumerate(FIELDS, start=1))
-    ts_index = [f.name for f in FIELDS].index("event_ts") + 1
+def _split_text(text: str) -> pa.Table:
+    """:func:`json_lines` of a file that was not valid UTF-8, from its decoded text (rare: Python objects)."""
+    lines = text.split("\n")
+    unterminated_last = not text.endswith("\n")
+    if not unterminated_last:
+        lines.pop()
+    line_array = pa.array(lines, pa.large_string())
+    unterminated = np.zeros(len(lines), np.bool_)
+    unterminated[-1] = unterminated_last
+    return pa.table({
+        "line_no": pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)),
+        "line": line_array,
+        "unterminated": pa.array(unterminated),
+        "not_strict": _not_strict_json(line_array),
+    })
+
+
+def _json_field(f: Field) -> tuple[str, str]:
+    """(SQL true when the field's JSON type is acceptable or it is absent/null, SQL of its typed value).
+
+    ``j.<field>`` is the field's JSON text as DuckDB re-serialises it (NULL when absent or null), so its first
+    character is its JSON type: ``"`` string, ``t``/``f`` boolean, ``{`` object, ``[`` array, else a number;
+    only whole numbers need DuckDB's json_type (BIGINT / UBIGINT, not DOUBLE). ``v.<field>`` is the value as
+    text (json_extract_string's), cast like before.
+    """
+    j, v = f"j.{f.name}", f"v.{f.name}"
+    number = (f"NOT (starts_with({j}, '\"') OR starts_with({j}, '{{') OR starts_with({j}, '[') "
+              f"OR {j} IN ('true', 'false'))")
+    if f.kind in ("string", "timestamp"):
+        ok = f"starts_with({j}, '\"')"
+        value = "NULL" if f.kind == "timestamp" else f"CASE WHEN {ok} THEN {v} END"  # event_ts: from ts_text
+    elif f.kind == "boolean":
+        ok = f"{j} IN ('true', 'false')"
+        value = f"CASE WHEN {ok} THEN TRY_CAST({v} AS BOOLEAN) END"
+    elif f.kind == "integer":
+        ok = f"({number} AND json_type({j}) IN ('BIGINT', 'UBIGINT'))"
+        value = f"CASE WHEN {ok} THEN TRY_CAST({v} AS BIGINT) END"
+    else:
+        ok = number
+        value = f"CASE WHEN {ok} THEN TRY_CAST({v} AS DOUBLE) END"
+    return f"({j} IS NULL OR {ok})", value
+
+
+def _json_candidates_sql(lines: str, source_file: str) -> str:
+    """Candidate rows of the JSON lines in relation ``lines`` (line_no, line, unterminated, not_strict).
+
+    Each line is parsed by DuckDB twice in one pass (field JSON texts for the types, field values as text);
+    both look fields up like the path functions (case-sensitive, escapes decoded, the first of duplicates).
+    """
+    as_json = "{" + ", ".join(f'"{f.name}": "JSON"' for f in FIELDS) + "}"
+    as_text = "{" + ", ".join(f'"{f.name}": "VARCHAR"' for f in FIELDS) + "}"
+    wrong, typed = [], []
+    for f in FIELDS:
+        ok, value = _json_field(f)
+        wrong.append(f"WHEN NOT {ok} THEN '{f.name}'")
+        typed.append(f"{value} AS {f.name}")
+    typed_sql = ",\n  ".join(typed)
+    # a key written "text" contains those characters literally or as \u escapes
     return f"""
-INSERT INTO candidates BY NAME
 WITH src AS (
-  SELECT line_no, line, unterminated,
+  SELECT {source_file} AS source_file, line_no, line, unterminated,
     CASE WHEN not_strict THEN false WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END
       AS is_object
-  FROM staged_lines
-  WHERE trim(line, ' \t\r') <> ''
-), extracted AS (
-  SELECT *,
-    CASE WHEN is_object THEN json_type(line, [{paths}]) END AS t,
-    CASE WHEN is_object THEN json_extract_string(line, [{paths}]) END AS v,
-    CASE WHEN is_object THEN json_exists(line, '$."{RAW_TEXT_FIELD}"') ELSE false END AS has_text
+  FROM {lines}
+  WHERE starts_with(line, '{{') OR trim(line, ' \t\r\n') <> ''
+), parsed AS (
+  SELECT source_file, line_no, unterminated, is_object,
+    CASE WHEN is_object THEN from_json(line, '{as_json}') END AS j,
+    CASE WHEN is_object THEN from_json(line, '{as_text}') END AS v,
+    CASE WHEN is_object AND (contains(line, '"{RAW_TEXT_FIELD}"') OR contains(line, '\\u'))
+         THEN json_exists(line, '$."{RAW_TEXT_FIELD}"') ELSE false END AS has_text
   FROM src
 )
 SELECT
-    $source_file AS source_file, line_no,
-    CASE WHEN is_object THEN NULL WHEN unterminated THEN 'truncated_line' ELSE 'not_json' END AS parse_error,
-    {_json_wrong_type(FIELDS)} AS wrong_type_field,
-    CASE WHEN t[{ts_index}] = 'VARCHAR' THEN v[{ts_index}] END AS ts_text,
-    has_text,
-    {typed}
-FROM extracted
+  source_file, line_no,
+  CASE WHEN is_object THEN NULL WHEN unterminated THEN 'truncated_line' ELSE 'not_json' END AS parse_error,
+  CASE {" ".join(wrong)} END AS wrong_type_field,
+  CASE WHEN starts_with(j.event_ts, '"') THEN v.event_ts END AS ts_text,
+  has_text,
+  {typed_sql}
+FROM parsed
 """
+
+
+def _json_select_sql() -> str:
+    return "INSERT INTO candidates BY NAME\n" + _json_candidates_sql("staged_lines", "$source_file")
+
+
+#: Candidate rows of every staged JSON line (table ``staged_json``: source_file and the columns of
+#: :func:`json_lines`) of the macro's arrival date ``for_date`` that is not yet a row of raw_events: the
+#: quarantine pass of sql/raw_events.sql parses only the lines the valid-row pass did not take.
+JSON_SCAN_SQL = "(" + _json_candidates_sql(
+    "(SELECT * FROM staged_json s WHERE NOT EXISTS (SELECT 1 FROM raw_events r WHERE r.arrival_date = for_date "
+    "AND r.source_file = s.source_file AND r.line_no = s.line_no))", "source_file") + ")"
 
 
 _JSON_SQL = _json_select_sql()

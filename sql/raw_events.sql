@@ -1,9 +1,10 @@
 -- Decide for every candidate row of one arrival date (macro parameter for_date) whether it is a valid event
 -- or which quarantine reason applies first (docs/definitions.md §1). The placeholders in braces are
 -- expressions generated from pipelines/contract.py; no input value is ever pasted into this text.
--- {candidates} is either the staged JSON lines (temp table `candidates`) or a scan of the Parquet files in
--- the list `paths` that share one column layout (pipelines/ingest.py): rows are checked as they are read,
--- once for the valid rows and once for the quarantined ones, never copied into a staging table.
+-- The candidates placeholder is the staged lines (temp table `candidates`), or the JSON lines of the
+-- partition, or a scan of the Parquet files in the list `paths` that share one column layout
+-- (pipelines/ingest.py): rows are checked as they are read, once for the valid rows and once for the
+-- quarantined ones, never copied into a staging table.
 CREATE OR REPLACE TEMP MACRO checked_rows(for_date, prefix, paths) AS TABLE
 WITH typed AS (
   SELECT * REPLACE (

@@ -69,7 +69,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     raw_columns = {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_events'").fetchall()}
     if "first_delivery" not in raw_columns:  # a warehouse from before first_delivery: decide every row again
-        con.execute("ALTER TABLE raw_events ADD COLUMN first_delivery BOOLEAN DEFAULT true")
+        con.execute("ALTER TABLE raw_events ADD COLUMN first_delivery BOOLEAN")
         con.execute("INSERT INTO dedup_pending SELECT DISTINCT arrival_date, true FROM raw_events")
     for name, columns in (("experiment_results", RESULT_TYPES), ("sample_ratio_checks", SRM_TYPES)):
         cols = ", ".join(f"{c} {t}" for c, t in columns.items())
@@ -222,8 +222,8 @@ def _load(con: duckdb.DuckDBPyConnection, arrival_date: str, files: list[Path], 
             run_sql(con, "raw_events", {**params, "paths": paths}, candidates=ingest.parquet_scan_sql(columns),
                     **_VALIDATION)
         _record_files(con, day, reports, scanned)
-        # the partition's rows wait for the next first-delivery resolution (sql/events.sql); replacing rows
-        # that were already resolved makes it a complete one
+        # the partition's rows (first_delivery NULL) wait for the next first-delivery resolution
+        # (sql/events.sql); replacing rows that were already resolved makes it a complete one
         con.execute("INSERT INTO dedup_pending VALUES ($d, $complete)", {"d": day, "complete": had_rows})
         con.execute("DELETE FROM loaded_partitions WHERE arrival_date = $d", {"d": day})
         con.execute("INSERT INTO loaded_partitions VALUES ($d, $f)", {"d": day, "f": fingerprint})

@@ -1,20 +1,16 @@
 -- Redundant copies of already delivered events, per arrival date of the copy; `conflicting` when the copy's
 -- content differs from the kept one (the contract promises identical content). Which copy is kept is
--- decided by sql/events.sql (raw_events.first_delivery).
+-- decided by sql/events.sql (raw_events.first_delivery). Only the copies of redelivered events are read.
 CREATE OR REPLACE TABLE delivery_findings AS
-WITH later AS (
-  SELECT r.arrival_date, r.event_id, {content_columns}
+WITH copies AS MATERIALIZED (
+  SELECT r.arrival_date, r.event_id, r.first_delivery, {content_columns}
   FROM raw_events r
-  WHERE NOT r.first_delivery
-), kept AS (
-  SELECT r.event_id, {content_columns}
-  FROM raw_events r
-  WHERE r.first_delivery AND r.event_id IN (SELECT event_id FROM later)
+  WHERE r.event_id IN (SELECT event_id FROM raw_events WHERE NOT first_delivery)
 )
 SELECT c.arrival_date, 'duplicate_event' AS reason, count(*) AS count
-FROM later c GROUP BY ALL
+FROM copies c WHERE NOT c.first_delivery GROUP BY ALL
 UNION ALL
 SELECT c.arrival_date, 'conflicting_duplicate' AS reason, count(*) AS count
-FROM later c JOIN kept f USING (event_id)
-WHERE NOT ({same_content})
+FROM copies c JOIN copies f ON f.event_id = c.event_id AND f.first_delivery
+WHERE NOT c.first_delivery AND NOT ({same_content})
 GROUP BY ALL;

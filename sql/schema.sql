@@ -1,11 +1,11 @@
 -- Tables of the warehouse that are filled partition by partition (replace-by-partition), created once.
 -- Unpartitioned tables are rebuilt by their own sql/<table>.sql file.
--- first_delivery: whether the row is the kept copy of its event_id (docs/definitions.md §2), set by
--- sql/events.sql for the arrival dates listed in dedup_pending (rows wait there, true, until then).
+-- first_delivery: whether the row is the kept copy of its event_id (docs/definitions.md §2); NULL until
+-- sql/events.sql decides it for the arrival dates listed in dedup_pending.
 CREATE TABLE IF NOT EXISTS raw_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT NOT NULL, has_text BOOLEAN NOT NULL,
   {event_columns},
-  first_delivery BOOLEAN NOT NULL DEFAULT true
+  first_delivery BOOLEAN
 );
 -- Arrival dates loaded since the last first-delivery resolution; `complete` when rows that had been resolved
 -- were replaced (their event ids may have lost their kept copy, so every event id is looked at again).

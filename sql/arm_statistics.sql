@@ -15,11 +15,13 @@ WITH per_metric AS (
   SELECT experiment_id, variant, metric, seg_dim, seg_value, country, platform,
          grouping(country) = 0 AS by_country, grouping(platform) = 0 AS by_platform,
          count(*) AS n,
-         sum(num)::DOUBLE AS m_sum, sum(num * num)::DOUBLE AS m_sum_squares,
-         sum(den)::DOUBLE AS d_sum, sum(den * den)::DOUBLE AS d_sum_squares,
-         sum(num * den)::DOUBLE AS m_d_sum_of_products,
-         sum(pre)::DOUBLE AS pre_sum, sum(pre * pre)::DOUBLE AS pre_sum_squares,
-         sum(num * pre)::DOUBLE AS m_pre_sum_of_products
+         -- products in DECIMAL(38, 12): two DECIMAL(18, 6) multiply into DECIMAL(18, 12), which overflows
+         -- from a per-user value of 1,000 on (e.g. a heavy poster over a long experiment); still exact
+         sum(num)::DOUBLE AS m_sum, sum(num::DECIMAL(38, 6) * num)::DOUBLE AS m_sum_squares,
+         sum(den)::DOUBLE AS d_sum, sum(den::DECIMAL(38, 6) * den)::DOUBLE AS d_sum_squares,
+         sum(num::DECIMAL(38, 6) * den)::DOUBLE AS m_d_sum_of_products,
+         sum(pre)::DOUBLE AS pre_sum, sum(pre::DECIMAL(38, 6) * pre)::DOUBLE AS pre_sum_squares,
+         sum(num::DECIMAL(38, 6) * pre)::DOUBLE AS m_pre_sum_of_products
   FROM included
   GROUP BY GROUPING SETS (
     (experiment_id, variant, metric, seg_dim, seg_value),

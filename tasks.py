@@ -38,7 +38,7 @@ def uv() -> str:
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
-    e.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
+    e.setdefault("DAGSTER_HOME", str(ROOT / "dagster_home"))
     e.setdefault("UV_PYTHON_DOWNLOADS", "never")  # use the machine's Python; no network beyond the registries
     return e
 

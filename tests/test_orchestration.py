@@ -79,7 +79,7 @@ def test_every_warehouse_writer_is_in_the_one_writer_pool() -> None:
     for asset in ALL_ASSETS:
         for spec in asset.specs:
             assert asset.op.pool == POOL, f"{spec.key} writes DuckDB outside the pool"
-    assert "default_limit: 1" in (Path(__file__).parents[1] / ".dagster_home" / "dagster.yaml").read_text()
+    assert "default_limit: 1" in (Path(__file__).parents[1] / "dagster_home" / "dagster.yaml").read_text()
 
 
 def test_materialise_one_partition_with_a_temporary_duckdb(tmp_path: Path) -> None:

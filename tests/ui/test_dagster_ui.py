@@ -71,7 +71,7 @@ def dagster_dev(tmp_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     events_root, registry = three_day_log().write(tmp_path)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     env = {**os.environ, "DAGSTER_HOME": str(home), "NUDGE_EVENTS": str(events_root),
            "NUDGE_REGISTRY": str(registry), "NUDGE_WAREHOUSE": str(tmp_path / "w.duckdb"),
            "NUDGE_REPORTS": str(tmp_path / "reports")}

@@ -216,6 +216,10 @@ def _load(con: duckdb.DuckDBPyConnection, arrival_date: str, files: list[Path], 
     json_tables = ingest.read_json_files(json_files)
     # raw rows have no order (every reader sorts or ranks explicitly); unordered inserts are ~13 % cheaper
     con.execute("SET preserve_insertion_order = false")
+    # Parquet min/max statistics leave NaN out (as the format says), and DuckDB's statistics propagation then
+    # folds isnan(toxicity_score) to false for a file it reads alone: a NaN row was neither valid nor
+    # quarantined. The checks must see every value as it is.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
     con.execute("BEGIN TRANSACTION")
     try:
         had_rows = bool(con.execute("SELECT count(*) FROM raw_events WHERE arrival_date = $d",
@@ -247,6 +251,7 @@ def _load(con: duckdb.DuckDBPyConnection, arrival_date: str, files: list[Path], 
         raise
     finally:
         con.execute("RESET preserve_insertion_order")
+        con.execute("RESET disabled_optimizers")
     return reports
 
 

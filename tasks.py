@@ -44,7 +44,9 @@ def env() -> dict[str, str]:
 
 
 def sync() -> None:
-    subprocess.run([uv(), "sync", "--locked", "--quiet"], cwd=ROOT, env=env(), check=True)
+    # --compile-bytecode: installed packages come with their .pyc files, so no command pays to compile Dagster's
+    # sources again (they would be recompiled at every start where PYTHONDONTWRITEBYTECODE is set: ~4 s each)
+    subprocess.run([uv(), "sync", "--locked", "--quiet", "--compile-bytecode"], cwd=ROOT, env=env(), check=True)
 
 
 def in_env(*args: str) -> int:

@@ -8,8 +8,13 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipelines.resources import DEMO_DIR, Settings
+if TYPE_CHECKING:
+    from pipelines.resources import Settings
+
+# Dagster, DuckDB and the statistics stack are imported inside the commands that use them, so that
+# `nudge simulate` starts in a fraction of a second.
 
 
 class CliError(Exception):
@@ -148,15 +153,18 @@ def _cmd_simulate(args: argparse.Namespace) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
+    from pipelines.resources import Settings
+
     settings = Settings(Path(args.events).resolve(), Path(args.registry).resolve(), Path(args.warehouse).resolve(),
                         Path(args.reports).resolve(), memory_limit=args.memory_limit)
     _print_summary(run(settings, show_progress=sys.stderr.isatty()))
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
+    from pipelines.resources import DEMO_DIR, Settings
     from pipelines.simulate import simulate
 
-    out = Path(args.dir)
+    out = Path(args.dir) if args.dir is not None else DEMO_DIR
     if out.exists():
         shutil.rmtree(out)
     print(f"simulating {args.users:,} users over {args.days} days into {out} …", flush=True)
@@ -167,7 +175,8 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     _print_summary(run(settings, show_progress=sys.stderr.isatty()))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, with_power: bool = True) -> argparse.ArgumentParser:
+    """The `nudge` parser; `with_power=False` leaves out `nudge power` (whose imports take seconds)."""
     parser = argparse.ArgumentParser(prog="nudge", description="Does the 'reconsider before you post' prompt work?")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -189,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.set_defaults(func=_cmd_run)
 
     demo = sub.add_parser("demo", help="simulate + run into a local folder and print the headline")
-    demo.add_argument("--dir", default=str(DEMO_DIR))
+    demo.add_argument("--dir", default=None, help="working folder (default: .nudge-demo)")
     demo.add_argument("--reports", default="reports")
     demo.add_argument("--users", type=int, default=20_000)
     demo.add_argument("--days", type=int, default=14)
@@ -197,14 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
     demo.set_defaults(func=_cmd_demo)
 
-    from pipelines.planning import add_power_command
+    if with_power:
+        from pipelines.planning import add_power_command
 
-    add_power_command(sub)  # nudge power: users per arm for the next experiment
+        add_power_command(sub)  # nudge power: users per arm for the next experiment
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(with_power=argv[:1] != ["simulate"]).parse_args(argv)
     try:
         args.func(args)
     except CliError as exc:

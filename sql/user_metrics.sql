@@ -47,14 +47,8 @@ WITH users AS (
   FROM triggered_attempts
   WHERE exclusion IS NULL
   GROUP BY ALL
-), posts AS (
-  SELECT u.experiment_id, u.user_id, p.comment_id, p.toxicity_score >= u.trigger_threshold AS toxic,
-         p.event_ts >= u.assigned_at AS in_experiment
-  FROM users u
-  JOIN events p ON p.user_id = u.user_id AND p.event_type = 'comment_posted'
-   AND p.event_ts >= u.assigned_at - INTERVAL {pre_period_days} DAY
-   AND CAST(p.event_ts AS DATE) <= u.end_date
 ), reactions AS (
+  -- per reacted-to comment: few next to the posts, so the posts are looked up in them (not the other way round)
   SELECT comment_id,
          count(*) FILTER (event_type = 'comment_reported') AS reports,
          count(*) FILTER (event_type = 'comment_removed') AS removals,
@@ -63,20 +57,27 @@ WITH users AS (
          count(*) FILTER (removal_source = 'creator_bulk') AS removals_creator_bulk
   FROM events
   WHERE event_type IN ('comment_reported', 'comment_removed')
-    AND comment_id IN (SELECT comment_id FROM posts WHERE in_experiment)
   GROUP BY comment_id
+), posts AS (
+  SELECT u.experiment_id, u.user_id, p.toxicity_score >= u.trigger_threshold AS toxic,
+         p.event_ts >= u.assigned_at AS in_experiment, r.*
+  FROM users u
+  JOIN events p ON p.user_id = u.user_id AND p.event_type = 'comment_posted'
+   AND p.event_ts >= u.assigned_at - INTERVAL {pre_period_days} DAY
+   AND CAST(p.event_ts AS DATE) <= u.end_date
+  LEFT JOIN reactions r ON r.comment_id = p.comment_id
 ), post_counts AS (
-  SELECT p.experiment_id, p.user_id,
-         count(*) FILTER (p.in_experiment) AS posts,
-         count(*) FILTER (p.in_experiment AND p.toxic) AS toxic_posts,
-         coalesce(sum(r.reports) FILTER (p.in_experiment), 0) AS reports,
-         coalesce(sum(r.removals) FILTER (p.in_experiment), 0) AS removals,
-         coalesce(sum(r.removals_moderation) FILTER (p.in_experiment), 0) AS removals_moderation,
-         coalesce(sum(r.removals_creator_single) FILTER (p.in_experiment), 0) AS removals_creator_single,
-         coalesce(sum(r.removals_creator_bulk) FILTER (p.in_experiment), 0) AS removals_creator_bulk,
-         count(*) FILTER (NOT p.in_experiment) AS pre_posts,
-         count(*) FILTER (NOT p.in_experiment AND p.toxic) AS pre_toxic_posts
-  FROM posts p LEFT JOIN reactions r USING (comment_id)
+  SELECT experiment_id, user_id,
+         count(*) FILTER (in_experiment) AS posts,
+         count(*) FILTER (in_experiment AND toxic) AS toxic_posts,
+         coalesce(sum(reports) FILTER (in_experiment), 0) AS reports,
+         coalesce(sum(removals) FILTER (in_experiment), 0) AS removals,
+         coalesce(sum(removals_moderation) FILTER (in_experiment), 0) AS removals_moderation,
+         coalesce(sum(removals_creator_single) FILTER (in_experiment), 0) AS removals_creator_single,
+         coalesce(sum(removals_creator_bulk) FILTER (in_experiment), 0) AS removals_creator_bulk,
+         count(*) FILTER (NOT in_experiment) AS pre_posts,
+         count(*) FILTER (NOT in_experiment AND toxic) AS pre_toxic_posts
+  FROM posts
   GROUP BY ALL
 )
 SELECT u.experiment_id, u.user_id, u.variant, u.country, u.platform,

@@ -51,8 +51,8 @@ def raw_events(
     totals = {"files": 0, "rows_read": 0, "rows_valid": 0, "rows_quarantined": 0}
     findings: dict[str, int] = {}
     with warehouse_db.get_connection() as con:
-        for key in context.partition_keys:
-            load = warehouse.load_arrival_date(con, events_root, key)
+        for load in warehouse.load_arrival_dates(con, events_root, context.partition_keys):
+            key = load.arrival_date
             progress.step("raw_events", f"dt={key}: {load.rows_valid:,} valid, {load.rows_quarantined:,} quarantined")
             context.log.info(f"dt={key}: {load}")
             for k in totals:

@@ -47,8 +47,7 @@ def main() -> None:
     t_all = time.perf_counter()
     if not args.skip_raw:
         t0 = time.perf_counter()
-        for d in ingest.arrival_dates(Path(args.events)):
-            warehouse.load_arrival_date(con, Path(args.events), d)
+        warehouse.load_arrival_dates(con, Path(args.events), ingest.arrival_dates(Path(args.events)))
         timings["raw_events (all dates)"] = time.perf_counter() - t0
     warehouse.write_registry(con, load_registry(Path(args.registry)))
     for name in REBUILDS:

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -74,15 +75,15 @@ def create_candidates_table(con: duckdb.DuckDBPyConnection) -> None:
     cols = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE candidates (
-  source_file VARCHAR, line_no BIGINT, parse_error VARCHAR, wrong_type_field VARCHAR,
+  arrival_date DATE, source_file VARCHAR, line_no BIGINT, parse_error VARCHAR, wrong_type_field VARCHAR,
   ts_text VARCHAR, has_text BOOLEAN,
   {cols}
 )"""
     )
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> FileReport:
-    """Append the candidate rows of one file to ``candidates``; never raises for bad content."""
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, arrival_date: date) -> FileReport:
+    """Append the candidate rows of one file of ``arrival_date`` to ``candidates``; never raises for bad content."""
     fmt = file_format(path)
     report = FileReport(source_file, fmt or "unknown")
     if fmt is None:
@@ -94,10 +95,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> 
             report.finding = "empty_file"
             return report
         if fmt == "parquet":
-            report.rows = _stage_parquet(con, path, source_file)
+            report.rows = _stage_parquet(con, path, source_file, arrival_date)
         else:
             for batch in _json_line_batches(path, report):
-                report.rows += _stage_json_lines(con, batch, source_file)
+                report.rows += _stage_json_lines(con, batch, source_file, arrival_date)
     except (OSError, duckdb.Error) as exc:
         report.finding, report.detail = "unreadable_file", one_line(exc)
     return report
@@ -209,12 +210,13 @@ def json_lines(path: Path, report: FileReport) -> pa.Table | None:
     })
 
 
-def read_json_files(files: list[tuple[Path, FileReport]]) -> list[pa.Table]:
-    """:func:`json_lines` of each file with its ``source_file`` column, two files at a time (decompression,
-    splitting and the strictness regex release the GIL); file-level findings go to each file's report."""
+def read_json_files(files: list[tuple[Path, FileReport, date]]) -> list[pa.Table]:
+    """:func:`json_lines` of each file with its ``arrival_date`` and ``source_file`` columns, two files at a time
+    (decompression, splitting and the strictness regex release the GIL); file-level findings go to each file's
+    report."""
 
-    def read(item: tuple[Path, FileReport]) -> pa.Table | None:
-        path, report = item
+    def read(item: tuple[Path, FileReport, date]) -> pa.Table | None:
+        path, report, arrival_date = item
         try:
             if path.stat().st_size == 0:
                 report.finding = "empty_file"
@@ -227,7 +229,8 @@ def read_json_files(files: list[tuple[Path, FileReport]]) -> list[pa.Table]:
             return None
         report.rows = lines.num_rows
         names = pa.array(np.full(lines.num_rows, report.source_file, dtype=object), pa.string())
-        return lines.add_column(0, "source_file", names)
+        days = pa.array(np.full(lines.num_rows, np.datetime64(arrival_date, "D")), pa.date32())
+        return lines.add_column(0, "source_file", names).add_column(0, "arrival_date", days)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return [t for t in pool.map(read, files) if t is not None]
@@ -276,8 +279,9 @@ def _json_field(f: Field) -> tuple[str, str]:
     return f"({j} IS NULL OR {ok})", value
 
 
-def _json_candidates_sql(lines: str, source_file: str) -> str:
-    """Candidate rows of the JSON lines in relation ``lines`` (line_no, line, unterminated, not_strict).
+def _json_candidates_sql(lines: str, source_file: str, arrival_date: str) -> str:
+    """Candidate rows of the JSON lines in relation ``lines`` (line_no, line, unterminated, not_strict); the
+    SQL expressions ``source_file`` and ``arrival_date`` give those columns.
 
     Each line is parsed by DuckDB twice in one pass (field JSON texts for the types, field values as text);
     both look fields up like the path functions (case-sensitive, escapes decoded, the first of duplicates).
@@ -293,13 +297,13 @@ def _json_candidates_sql(lines: str, source_file: str) -> str:
     # a key written "text" contains those characters literally or as \u escapes
     return f"""
 WITH src AS (
-  SELECT {source_file} AS source_file, line_no, line, unterminated,
+  SELECT {arrival_date} AS arrival_date, {source_file} AS source_file, line_no, line, unterminated,
     CASE WHEN not_strict THEN false WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END
       AS is_object
   FROM {lines}
   WHERE starts_with(line, '{{') OR trim(line, ' \t\r\n') <> ''
 ), parsed AS (
-  SELECT source_file, line_no, unterminated, is_object,
+  SELECT arrival_date, source_file, line_no, unterminated, is_object,
     CASE WHEN is_object THEN from_json(line, '{as_json}') END AS j,
     CASE WHEN is_object THEN from_json(line, '{as_text}') END AS v,
     CASE WHEN is_object AND (contains(line, '"{RAW_TEXT_FIELD}"') OR contains(line, '\\u'))
@@ -307,7 +311,7 @@ WITH src AS (
   FROM src
 )
 SELECT
-  source_file, line_no,
+  arrival_date, source_file, line_no,
   CASE WHEN is_object THEN NULL WHEN unterminated THEN 'truncated_line' ELSE 'not_json' END AS parse_error,
   CASE {" ".join(wrong)} END AS wrong_type_field,
   CASE WHEN starts_with(j.event_ts, '"') THEN v.event_ts END AS ts_text,
@@ -318,24 +322,22 @@ FROM parsed
 
 
 def _json_select_sql() -> str:
-    return "INSERT INTO candidates BY NAME\n" + _json_candidates_sql("staged_lines", "$source_file")
+    return "INSERT INTO candidates BY NAME\n" + _json_candidates_sql("staged_lines", "$source_file", "$arrival_date")
 
 
-#: Candidate rows of every staged JSON line (table ``staged_json``: source_file and the columns of
-#: :func:`json_lines`) of the macro's arrival date ``for_date`` that is not yet a row of raw_events: the
-#: quarantine pass of sql/raw_events.sql parses only the lines the valid-row pass did not take.
-JSON_SCAN_SQL = "(" + _json_candidates_sql(
-    "(SELECT * FROM staged_json s WHERE NOT EXISTS (SELECT 1 FROM raw_events r WHERE r.arrival_date = for_date "
-    "AND r.source_file = s.source_file AND r.line_no = s.line_no))", "source_file") + ")"
+#: Parse every staged JSON line (table ``staged_json``: arrival_date, source_file and the columns of
+#: :func:`json_lines`) once, into the temp table ``json_candidates`` that sql/raw_events.sql then checks.
+PARSE_STAGED_JSON_SQL = "CREATE OR REPLACE TEMP TABLE json_candidates AS\n" + _json_candidates_sql(
+    "staged_json", "source_file", "arrival_date")
 
 
 _JSON_SQL = _json_select_sql()
 
 
-def _stage_json_lines(con: duckdb.DuckDBPyConnection, batch: pa.Table, source_file: str) -> int:
+def _stage_json_lines(con: duckdb.DuckDBPyConnection, batch: pa.Table, source_file: str, arrival_date: date) -> int:
     con.register("staged_lines", batch)
     try:
-        con.execute(_JSON_SQL, {"source_file": source_file})
+        con.execute(_JSON_SQL, {"source_file": source_file, "arrival_date": arrival_date})
     finally:
         con.unregister("staged_lines")
     return batch.num_rows
@@ -411,24 +413,28 @@ def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> str
 def parquet_scan_sql(columns: str) -> str:
     """Candidate rows of every file in the list ``paths`` (a macro parameter) that shares ``columns``.
 
-    ``prefix`` (also a macro parameter) is the partition's ``dt=YYYY-MM-DD/``; line numbers count from 1.
+    Each path ends in ``dt=YYYY-MM-DD/<name>.parquet`` (its partition folder): the arrival date and the
+    source file (``dt=YYYY-MM-DD/<name>.parquet``) come from it, computed once per chunk of rows (the file
+    name is constant within one). Line numbers count from 1.
     """
+    folder = "parse_filename(parse_dirpath(filename, 'system'), false, 'system')"
     return (
-        "(SELECT prefix || parse_filename(filename, false, 'forward_slash') AS source_file, "
+        f"(SELECT CAST(substr({folder}, 4) AS DATE) AS arrival_date, "
+        f"{folder} || '/' || parse_filename(filename, false, 'system') AS source_file, "
         f"file_row_number + 1 AS line_no, {columns} "
         "FROM read_parquet(paths, filename = true, file_row_number = true))"
     )
 
 
-def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> int:
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, arrival_date: date) -> int:
     columns, _ = _parquet_columns(con, path)
     sql = f"""
 INSERT INTO candidates BY NAME
-SELECT $source_file AS source_file, file_row_number + 1 AS line_no, {columns}
+SELECT $arrival_date AS arrival_date, $source_file AS source_file, file_row_number + 1 AS line_no, {columns}
 FROM read_parquet($path, file_row_number = true)
 """
     before = _count(con)
-    con.execute(sql, {"path": str(path), "source_file": source_file})
+    con.execute(sql, {"path": str(path), "source_file": source_file, "arrival_date": arrival_date})
     return _count(con) - before
 
 

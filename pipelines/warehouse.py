@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -144,76 +144,138 @@ class PartitionLoad:
 
 
 def load_arrival_date(con: duckdb.DuckDBPyConnection, events_root: Path, arrival_date: str) -> PartitionLoad:
-    """Replace everything loaded for ``arrival_date`` with what its folder holds now, in one transaction.
-
-    Re-running it gives the same rows (files are immutable; a late batch adds files), so a partition can be
-    re-materialised any number of times and a run killed half-way leaves the previous state untouched. A
-    partition whose files (names, sizes, modification times) and checking rules are those of its last load
-    is not read again: reading it would give the same rows.
-    """
-    day = date.fromisoformat(arrival_date)
-    files = ingest.partition_files(events_root, arrival_date)
-    fingerprint = _partition_fingerprint(files)
-    stored = con.execute("SELECT fingerprint FROM loaded_partitions WHERE arrival_date = $d", {"d": day}).fetchall()
-    if stored and stored[0][0] == fingerprint:
-        return _stored_load(con, day)
-    try:
-        reports = _load(con, arrival_date, files, fingerprint, fast=True)
-    except duckdb.Error as exc:
-        # e.g. a Parquet file that opens but cannot be read to its end: stage file by file, so that only the
-        # damaged file is reported unreadable (the fast path's transaction has been rolled back)
-        _log.warning("dt=%s: reading file by file after %s", arrival_date, ingest.one_line(exc))
-        FALLBACKS.append(f"dt={arrival_date}: {ingest.one_line(exc)}")
-        reports = _load(con, arrival_date, files, fingerprint, fast=False)
-    row = con.execute(
-        "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_valid), 0), coalesce(sum(rows_quarantined), 0) "
-        "FROM ingested_files WHERE arrival_date = $d",
-        {"d": day},
-    ).fetchall()[0]
-    findings: dict[str, int] = {}
-    for r in reports:
-        if r.finding:
-            findings[r.finding] = findings.get(r.finding, 0) + 1
-    return PartitionLoad(arrival_date, len(reports), int(row[0]), int(row[1]), int(row[2]), findings)
+    """:func:`load_arrival_dates` of one arrival date."""
+    return load_arrival_dates(con, events_root, [arrival_date])[0]
 
 
+#: How much JSON (bytes on disk, gzip counted eightfold) one load holds in memory at most: arrival dates are
+#: loaded together up to this size, so a long backfill neither runs a statement per date nor holds every
+#: date's lines at once. Parquet files are scanned, not held, and do not count.
+_JSON_BYTES_PER_LOAD = 512 * 2**20
+#: Rows per Arrow batch of staged JSON lines, so that DuckDB parses them on every thread.
 _JSON_BATCH = 50_000
 
 
-def _load(con: duckdb.DuckDBPyConnection, arrival_date: str, files: list[Path], fingerprint: str, *,
-          fast: bool) -> list[ingest.FileReport]:
-    """Stage, check and write one partition; the Parquet files straight from their scan when ``fast``."""
+def load_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arrival_dates: Sequence[str]
+                       ) -> list[PartitionLoad]:
+    """Replace everything loaded for each arrival date with what its folder holds now.
+
+    Re-running it gives the same rows (files are immutable; a late batch adds files), so a partition can be
+    re-materialised any number of times. Dates are loaded together, several per transaction (a run killed
+    half-way leaves each date as it was before or fully replaced, never half). An arrival date whose files
+    (names, sizes, modification times) and checking rules are those of its last load is not read again:
+    reading it would give the same rows.
+    """
+    todo: list[_Partition] = []
+    for arrival_date in arrival_dates:
+        day = date.fromisoformat(arrival_date)
+        files = ingest.partition_files(events_root, arrival_date)
+        fingerprint = _partition_fingerprint(files)
+        stored = con.execute("SELECT fingerprint FROM loaded_partitions WHERE arrival_date = $d",
+                             {"d": day}).fetchall()
+        if not (stored and stored[0][0] == fingerprint):
+            todo.append(_Partition(arrival_date, files, fingerprint))
+    reports: dict[str, list[ingest.FileReport]] = {}
+    for batch in _batches(todo):
+        try:
+            reports.update(_load(con, batch, fast=True))
+            continue
+        except duckdb.Error as exc:
+            failed = exc  # the transaction has been rolled back
+        # e.g. a Parquet file that opens but cannot be read to its end: date by date, and the failing date file
+        # by file, so that only the damaged file is reported unreadable
+        for part in batch:
+            if len(batch) > 1:
+                try:
+                    reports.update(_load(con, [part], fast=True))
+                    continue
+                except duckdb.Error as exc:
+                    failed = exc
+            _log.warning("dt=%s: reading file by file after %s", part.arrival_date, ingest.one_line(failed))
+            FALLBACKS.append(f"dt={part.arrival_date}: {ingest.one_line(failed)}")
+            reports.update(_load(con, [part], fast=False))
+    return [_loaded(con, d, reports.get(d)) for d in arrival_dates]
+
+
+@dataclass(frozen=True)
+class _Partition:
+    arrival_date: str
+    files: list[Path]
+    fingerprint: str
+
+    @property
+    def json_bytes(self) -> int:
+        return sum(p.stat().st_size * (8 if p.name.endswith(".gz") else 1) for p in self.files
+                   if ingest.file_format(p) in ("jsonl", "jsonl.gz"))
+
+
+def _batches(todo: list[_Partition]) -> Iterator[list[_Partition]]:
+    batch: list[_Partition] = []
+    size = 0
+    for part in todo:
+        part_size = part.json_bytes
+        if batch and size + part_size > _JSON_BYTES_PER_LOAD:
+            yield batch
+            batch, size = [], 0
+        batch.append(part)
+        size += part_size
+    if batch:
+        yield batch
+
+
+def _loaded(con: duckdb.DuckDBPyConnection, arrival_date: str, reports: list[ingest.FileReport] | None
+            ) -> PartitionLoad:
+    """The counts of one arrival date as loaded (from ingested_files; ``reports`` of this load, if it was read)."""
     day = date.fromisoformat(arrival_date)
-    prefix = f"dt={arrival_date}/"
+    rows = con.execute(
+        "SELECT finding, rows_read, rows_valid, rows_quarantined FROM ingested_files WHERE arrival_date = $d",
+        {"d": day}).fetchall()
+    findings: dict[str, int] = {}
+    for finding in ([r.finding for r in reports] if reports is not None else [r[0] for r in rows]):
+        if finding:
+            findings[finding] = findings.get(finding, 0) + 1
+    return PartitionLoad(arrival_date, len(rows), sum(int(r[1]) for r in rows), sum(int(r[2]) for r in rows),
+                         sum(int(r[3]) for r in rows), findings)
+
+
+def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
+          ) -> dict[str, list[ingest.FileReport]]:
+    """Stage, check and write the arrival dates of ``batch`` in one transaction; the Parquet files straight
+    from their scan when ``fast``, every file staged on its own otherwise."""
     ingest.create_candidates_table(con)
-    reports: list[ingest.FileReport] = []
+    reports: dict[str, list[ingest.FileReport]] = {}
     parquet_groups: dict[str, list[str]] = {}  # candidate columns -> paths of the files that share them
     scanned: set[str] = set()
-    json_files: list[tuple[Path, ingest.FileReport]] = []
-    for path in files:
-        source_file = prefix + path.name
-        fmt = ingest.file_format(path)
-        if fast and fmt in ("jsonl", "jsonl.gz"):
-            report = ingest.FileReport(source_file, fmt)
-            reports.append(report)
-            json_files.append((path, report))
-            continue
-        if fast and fmt == "parquet" and path.stat().st_size > 0:
-            try:
-                columns = ingest.parquet_candidate_columns(con, path)
-            except ingest.ParquetNotGroupable:
-                pass
-            except (OSError, duckdb.Error) as exc:
-                reports.append(ingest.FileReport(source_file, "parquet", finding="unreadable_file",
-                                                 detail=ingest.one_line(exc)))
+    json_files: list[tuple[Path, ingest.FileReport, date]] = []
+    for part in batch:
+        day = date.fromisoformat(part.arrival_date)
+        prefix = f"dt={part.arrival_date}/"
+        reports[part.arrival_date] = day_reports = []
+        for path in part.files:
+            source_file = prefix + path.name
+            fmt = ingest.file_format(path)
+            if fast and fmt in ("jsonl", "jsonl.gz"):
+                report = ingest.FileReport(source_file, fmt)
+                day_reports.append(report)
+                json_files.append((path, report, day))
                 continue
-            else:
-                reports.append(ingest.FileReport(source_file, "parquet"))
-                scanned.add(source_file)  # its rows are counted once written
-                parquet_groups.setdefault(columns, []).append(str(path))
-                continue
-        reports.append(ingest.stage_file(con, path, source_file))
+            if fast and fmt == "parquet" and path.stat().st_size > 0:
+                try:
+                    columns = ingest.parquet_candidate_columns(con, path)
+                except ingest.ParquetNotGroupable:
+                    pass
+                except (OSError, duckdb.Error) as exc:
+                    day_reports.append(ingest.FileReport(source_file, "parquet", finding="unreadable_file",
+                                                         detail=ingest.one_line(exc)))
+                    continue
+                else:
+                    day_reports.append(ingest.FileReport(source_file, "parquet"))
+                    scanned.add(source_file)  # its rows are counted once written
+                    parquet_groups.setdefault(columns, []).append(str(path))
+                    continue
+            day_reports.append(ingest.stage_file(con, path, source_file, day))
     json_tables = ingest.read_json_files(json_files)
+    days = [date.fromisoformat(part.arrival_date) for part in batch]
     # raw rows have no order (every reader sorts or ranks explicitly); unordered inserts are ~13 % cheaper
     con.execute("SET preserve_insertion_order = false")
     # Parquet min/max statistics leave NaN out (as the format says), and DuckDB's statistics propagation then
@@ -222,29 +284,36 @@ def _load(con: duckdb.DuckDBPyConnection, arrival_date: str, files: list[Path], 
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
     con.execute("BEGIN TRANSACTION")
     try:
-        had_rows = bool(con.execute("SELECT count(*) FROM raw_events WHERE arrival_date = $d",
-                                    {"d": day}).fetchall()[0][0])
+        had_rows = {d for (d,) in con.execute(
+            "SELECT DISTINCT arrival_date FROM raw_events WHERE list_contains($days, arrival_date)",
+            {"days": days}).fetchall()}
         for table in ("raw_events", "quarantined_events", "ingested_files"):
-            con.execute(f"DELETE FROM {table} WHERE arrival_date = $d", {"d": day})
-        params = {"arrival_date": day, "prefix": prefix, "paths": [""]}
+            con.execute(f"DELETE FROM {table} WHERE list_contains($days, arrival_date)", {"days": days})
+        no_paths = {"paths": [""]}
         if con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]:
-            run_sql(con, "raw_events", params, candidates="candidates", **_VALIDATION)
+            run_sql(con, "raw_events", no_paths, candidates="candidates", **_VALIDATION)
         if json_tables:
-            # batches of rows so that DuckDB reads the lines on every thread
+            # batches of rows so that DuckDB parses the lines on every thread
             staged = pa.Table.from_batches(pa.concat_tables(json_tables).to_batches(max_chunksize=_JSON_BATCH))
+            del json_tables
             con.register("staged_json", staged)
             try:
-                run_sql(con, "raw_events", params, candidates=ingest.JSON_SCAN_SQL, **_VALIDATION)
+                con.execute(ingest.PARSE_STAGED_JSON_SQL)
             finally:
                 con.unregister("staged_json")
+                del staged
+            run_sql(con, "raw_events", no_paths, candidates="json_candidates", **_VALIDATION)
+            con.execute("DROP TABLE json_candidates")
         for columns, paths in parquet_groups.items():
-            _check_parquet_group(con, params, columns, paths)
-        _record_files(con, day, reports, scanned)
-        # the partition's rows (first_delivery NULL) wait for the next first-delivery resolution
-        # (sql/events.sql); replacing rows that were already resolved makes it a complete one
-        con.execute("INSERT INTO dedup_pending VALUES ($d, $complete)", {"d": day, "complete": had_rows})
-        con.execute("DELETE FROM loaded_partitions WHERE arrival_date = $d", {"d": day})
-        con.execute("INSERT INTO loaded_partitions VALUES ($d, $f)", {"d": day, "f": fingerprint})
+            run_sql(con, "raw_events", {"paths": paths}, candidates=ingest.parquet_scan_sql(columns), **_VALIDATION)
+        _record_files(con, days, reports, scanned)
+        for day in days:
+            # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
+            # (sql/events.sql); replacing rows that were already resolved makes it a complete one
+            con.execute("INSERT INTO dedup_pending VALUES ($d, $complete)", {"d": day, "complete": day in had_rows})
+        con.execute("DELETE FROM loaded_partitions WHERE list_contains($days, arrival_date)", {"days": days})
+        con.executemany("INSERT INTO loaded_partitions VALUES ($d, $f)",
+                        [{"d": date.fromisoformat(p.arrival_date), "f": p.fingerprint} for p in batch])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -253,28 +322,6 @@ def _load(con: duckdb.DuckDBPyConnection, arrival_date: str, files: list[Path], 
         con.execute("RESET preserve_insertion_order")
         con.execute("RESET disabled_optimizers")
     return reports
-
-
-def _check_parquet_group(con: duckdb.DuckDBPyConnection, params: dict[str, Any], columns: str,
-                         paths: list[str]) -> None:
-    """sql/raw_events.sql over Parquet files that share ``columns``. Every row of a file is either valid or
-    quarantined, so the quarantine pass reads again only the files that lost rows in the valid pass."""
-    text = sql_text("raw_events", candidates=ingest.parquet_scan_sql(columns), **_VALIDATION)
-    for statement in con.extract_statements(text):
-        query = statement.query
-        todo = paths
-        if "INSERT INTO quarantined_events" in query:
-            expected = dict(con.execute("SELECT file_name, num_rows FROM parquet_file_metadata($paths)",
-                                        {"paths": paths}).fetchall())
-            valid = dict(con.execute(
-                "SELECT source_file, count(*) FROM raw_events WHERE arrival_date = $d GROUP BY 1",
-                {"d": params["arrival_date"]}).fetchall())
-            todo = [p for p in paths if valid.get(params["prefix"] + Path(p).name, 0) != expected.get(p)]
-            if not todo:
-                continue
-        bound = {**params, "paths": todo}
-        used = {k: v for k, v in bound.items() if f"${k}" in query}
-        con.execute(query, used) if used else con.execute(query)
 
 
 #: Everything that decides what a partition's rows become (the checking code and SQL, the contract, DuckDB's
@@ -294,19 +341,7 @@ def _partition_fingerprint(files: list[Path]) -> str:
     return h.hexdigest()
 
 
-def _stored_load(con: duckdb.DuckDBPyConnection, day: date) -> PartitionLoad:
-    rows = con.execute(
-        "SELECT finding, rows_read, rows_valid, rows_quarantined FROM ingested_files WHERE arrival_date = $d",
-        {"d": day}).fetchall()
-    findings: dict[str, int] = {}
-    for finding, *_ in rows:
-        if finding:
-            findings[finding] = findings.get(finding, 0) + 1
-    return PartitionLoad(day.isoformat(), len(rows), sum(int(r[1]) for r in rows), sum(int(r[2]) for r in rows),
-                         sum(int(r[3]) for r in rows), findings)
-
-
-def _record_files(con: duckdb.DuckDBPyConnection, day: date, reports: list[ingest.FileReport],
+def _record_files(con: duckdb.DuckDBPyConnection, days: list[date], reports: dict[str, list[ingest.FileReport]],
                   scanned: set[str]) -> None:
     """One ingested_files row per file; a file in ``scanned`` was read straight into the tables: every row of
     it is either valid or quarantined."""
@@ -314,25 +349,30 @@ def _record_files(con: duckdb.DuckDBPyConnection, day: date, reports: list[inges
         str(f): (int(valid), int(quarantined))
         for f, valid, quarantined in con.execute(
             "SELECT source_file, sum(v), sum(q) FROM ("
-            " SELECT source_file, count(*) AS v, 0 AS q FROM raw_events WHERE arrival_date = $d GROUP BY 1"
-            " UNION ALL"
-            " SELECT source_file, 0, count(*) FROM quarantined_events WHERE arrival_date = $d GROUP BY 1"
-            ") GROUP BY 1", {"d": day}).fetchall()
+            " SELECT source_file, count(*) AS v, 0 AS q FROM raw_events WHERE list_contains($days, arrival_date)"
+            " GROUP BY 1 UNION ALL"
+            " SELECT source_file, 0, count(*) FROM quarantined_events WHERE list_contains($days, arrival_date)"
+            " GROUP BY 1) GROUP BY 1", {"days": days}).fetchall()
     }
-    for r in reports:
-        valid, quarantined = by_file.get(r.source_file, (0, 0))
-        if r.source_file in scanned:
-            r.rows = valid + quarantined
-        con.execute(
+    file_rows, file_quarantine = [], []
+    for arrival_date, day_reports in reports.items():
+        day = date.fromisoformat(arrival_date)
+        for r in day_reports:
+            valid, quarantined = by_file.get(r.source_file, (0, 0))
+            if r.source_file in scanned:
+                r.rows = valid + quarantined
+            file_rows.append({"d": day, "f": r.source_file, "fmt": r.file_format, "rows": r.rows, "valid": valid,
+                              "quarantined": quarantined, "finding": r.finding, "detail": r.detail})
+            if r.finding in ("unreadable_file", "corrupt_gzip"):
+                file_quarantine.append({"d": day, "f": r.source_file, "r": r.finding, "x": r.detail})
+    if file_rows:
+        con.executemany(
             "INSERT INTO ingested_files VALUES ($d, $f, $fmt, $rows, $valid, $quarantined, $finding, $detail)",
-            {"d": day, "f": r.source_file, "fmt": r.file_format, "rows": r.rows, "valid": valid,
-             "quarantined": quarantined, "finding": r.finding, "detail": r.detail},
-        )
-        if r.finding in ("unreadable_file", "corrupt_gzip"):
-            con.execute(
-                "INSERT INTO quarantined_events (arrival_date, source_file, reason, detail) VALUES ($d, $f, $r, $x)",
-                {"d": day, "f": r.source_file, "r": r.finding, "x": r.detail},
-            )
+            file_rows)
+    if file_quarantine:
+        con.executemany(
+            "INSERT INTO quarantined_events (arrival_date, source_file, reason, detail) VALUES ($d, $f, $r, $x)",
+            file_quarantine)
 
 
 # --- registry --------------------------------------------------------------------------------------------

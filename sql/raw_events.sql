@@ -1,11 +1,12 @@
--- Decide for every candidate row of one arrival date (macro parameter for_date) whether it is a valid event
--- or which quarantine reason applies first (docs/definitions.md §1). The placeholders in braces are
--- expressions generated from pipelines/contract.py; no input value is ever pasted into this text.
--- The candidates placeholder is the staged lines (temp table `candidates`), or the JSON lines of the
--- partition, or a scan of the Parquet files in the list `paths` that share one column layout
--- (pipelines/ingest.py): rows are checked as they are read, once for the valid rows and once for the
--- quarantined ones, never copied into a staging table.
-CREATE OR REPLACE TEMP MACRO checked_rows(for_date, prefix, paths) AS TABLE
+-- Decide for every candidate row whether it is a valid event or which quarantine reason applies first
+-- (docs/definitions.md §1), against the arrival date the row came with (column arrival_date: one load may
+-- cover several arrival dates). The placeholders in braces are expressions generated from
+-- pipelines/contract.py; no input value is ever pasted into this text.
+-- The candidates placeholder is the staged lines (temp table `candidates`), the parsed JSON lines (temp
+-- table `json_candidates`), or a scan of the Parquet files in the list `paths` that share one column layout
+-- (pipelines/ingest.py). The checks run once: the few rejected rows are kept aside, and the valid rows are
+-- every other row, written straight from the scan without being checked again.
+CREATE OR REPLACE TEMP MACRO checked_rows(paths) AS TABLE
 WITH typed AS (
   SELECT * REPLACE (
       coalesce(
@@ -30,8 +31,8 @@ SELECT *,
     WHEN schema_version <> 1 THEN 'unsupported_schema_version'
     WHEN event_type NOT IN ({event_types}) THEN 'unknown_event_type'
     WHEN event_ts IS NULL THEN 'bad_timestamp'
-    WHEN CAST(event_ts AS DATE) > for_date
-      OR CAST(event_ts AS DATE) < for_date - INTERVAL {max_lateness_days} DAY THEN 'implausible_timestamp'
+    WHEN CAST(event_ts AS DATE) > arrival_date
+      OR CAST(event_ts AS DATE) < arrival_date - INTERVAL {max_lateness_days} DAY THEN 'implausible_timestamp'
     WHEN toxicity_score IS NOT NULL AND (isnan(toxicity_score) OR toxicity_score < 0 OR toxicity_score > 1)
       THEN 'score_out_of_range'
     WHEN invalid_field IS NOT NULL THEN 'invalid_value'
@@ -43,22 +44,26 @@ SELECT *,
     WHEN schema_version <> 1 THEN 'schema_version'
     WHEN event_type NOT IN ({event_types}) THEN 'event_type'
     WHEN event_ts IS NULL THEN 'event_ts'
-    WHEN CAST(event_ts AS DATE) > for_date
-      OR CAST(event_ts AS DATE) < for_date - INTERVAL {max_lateness_days} DAY THEN 'event_ts'
+    WHEN CAST(event_ts AS DATE) > arrival_date
+      OR CAST(event_ts AS DATE) < arrival_date - INTERVAL {max_lateness_days} DAY THEN 'event_ts'
     WHEN toxicity_score IS NOT NULL AND (isnan(toxicity_score) OR toxicity_score < 0 OR toxicity_score > 1)
       THEN 'toxicity_score'
     ELSE invalid_field
   END AS quarantine_field
 FROM found;
 
-INSERT INTO raw_events BY NAME
-SELECT $arrival_date AS arrival_date, source_file, line_no, has_text, {event_columns}
-FROM checked_rows($arrival_date, $prefix, $paths) WHERE quarantine_reason IS NULL;
-
-INSERT INTO quarantined_events BY NAME
-SELECT $arrival_date AS arrival_date, source_file, line_no, quarantine_reason AS reason, quarantine_field AS field,
+CREATE OR REPLACE TEMP TABLE rejected AS
+SELECT arrival_date, source_file, line_no, quarantine_reason AS reason, quarantine_field AS field,
        CASE quarantine_reason WHEN 'implausible_timestamp' THEN 'event date ' || CAST(CAST(event_ts AS DATE) AS VARCHAR)
                    WHEN 'unsupported_schema_version' THEN 'schema_version ' || CAST(schema_version AS VARCHAR)
        END AS detail,
        left(event_id, 200) AS event_id, left(event_type, 100) AS event_type
-FROM checked_rows($arrival_date, $prefix, $paths) WHERE quarantine_reason IS NOT NULL;
+FROM checked_rows($paths) WHERE quarantine_reason IS NOT NULL;
+
+INSERT INTO raw_events BY NAME
+SELECT arrival_date, source_file, line_no, has_text, {event_columns}
+FROM checked_rows($paths) c
+WHERE NOT EXISTS (SELECT 1 FROM rejected r
+                  WHERE r.arrival_date = c.arrival_date AND r.source_file = c.source_file AND r.line_no = c.line_no);
+
+INSERT INTO quarantined_events BY NAME SELECT * FROM rejected;

@@ -26,8 +26,7 @@ def main() -> None:
     warehouse.ensure_schema(con)
     started = time.perf_counter()
     rows_read = rows_valid = 0
-    for day in ingest.arrival_dates(root):
-        load = warehouse.load_arrival_date(con, root, day)
+    for load in warehouse.load_arrival_dates(con, root, ingest.arrival_dates(root)):
         rows_read += load.rows_read
         rows_valid += load.rows_valid
     con.execute("CHECKPOINT").fetchall()

@@ -258,36 +258,43 @@ def _json_field(f: Field) -> tuple[str, str]:
 
     ``j.<field>`` is the field's JSON text as DuckDB re-serialises it (NULL when absent or null), so its first
     character is its JSON type: ``"`` string, ``t``/``f`` boolean, ``{`` object, ``[`` array, else a number;
-    only whole numbers need DuckDB's json_type (BIGINT / UBIGINT, not DOUBLE). ``v.<field>`` is the value as
-    text (json_extract_string's), cast like before.
+    only whole numbers need DuckDB's json_type (BIGINT / UBIGINT, not DOUBLE). A string's value is its text
+    between the quotes, decoded by json_extract_string only where an escape is left (``\\u`` escapes of
+    printable characters come back decoded already); numbers are cast from their text.
     """
-    j, v = f"j.{f.name}", f"v.{f.name}"
+    j = f"j.{f.name}"
     number = (f"NOT (starts_with({j}, '\"') OR starts_with({j}, '{{') OR starts_with({j}, '[') "
               f"OR {j} IN ('true', 'false'))")
     if f.kind in ("string", "timestamp"):
         ok = f"starts_with({j}, '\"')"
-        value = "NULL" if f.kind == "timestamp" else f"CASE WHEN {ok} THEN {v} END"  # event_ts: from ts_text
+        value = "NULL" if f.kind == "timestamp" else f"CASE WHEN {ok} THEN {_json_string(j)} END"  # event_ts: ts_text
     elif f.kind == "boolean":
         ok = f"{j} IN ('true', 'false')"
-        value = f"CASE WHEN {ok} THEN TRY_CAST({v} AS BOOLEAN) END"
+        value = f"CASE WHEN {ok} THEN {j} = 'true' END"
     elif f.kind == "integer":
         ok = f"({number} AND json_type({j}) IN ('BIGINT', 'UBIGINT'))"
-        value = f"CASE WHEN {ok} THEN TRY_CAST({v} AS BIGINT) END"
+        value = f"CASE WHEN {ok} THEN TRY_CAST(CAST({j} AS VARCHAR) AS BIGINT) END"
     else:
         ok = number
-        value = f"CASE WHEN {ok} THEN TRY_CAST({v} AS DOUBLE) END"
+        value = f"CASE WHEN {ok} THEN TRY_CAST(CAST({j} AS VARCHAR) AS DOUBLE) END"
     return f"({j} IS NULL OR {ok})", value
+
+
+def _json_string(j: str) -> str:
+    """The value of the JSON string whose (re-serialised) text is ``j``."""
+    return (f"CASE WHEN contains({j}, '\\') THEN json_extract_string({j}, '$') "
+            f"ELSE substr({j}, 2, length({j}) - 2) END")
 
 
 def _json_candidates_sql(lines: str, source_file: str, arrival_date: str) -> str:
     """Candidate rows of the JSON lines in relation ``lines`` (line_no, line, unterminated, not_strict); the
     SQL expressions ``source_file`` and ``arrival_date`` give those columns.
 
-    Each line is parsed by DuckDB twice in one pass (field JSON texts for the types, field values as text);
-    both look fields up like the path functions (case-sensitive, escapes decoded, the first of duplicates).
+    Each valid line (json_valid: a cheap scan) is parsed by DuckDB once, into the JSON text of every contract
+    field (looked up like the path functions: case-sensitive, escapes decoded, the first of duplicates). A
+    valid JSON text is an object exactly when it starts with ``{``.
     """
     as_json = "{" + ", ".join(f'"{f.name}": "JSON"' for f in FIELDS) + "}"
-    as_text = "{" + ", ".join(f'"{f.name}": "VARCHAR"' for f in FIELDS) + "}"
     wrong, typed = [], []
     for f in FIELDS:
         ok, value = _json_field(f)
@@ -298,24 +305,22 @@ def _json_candidates_sql(lines: str, source_file: str, arrival_date: str) -> str
     return f"""
 WITH src AS (
   SELECT {arrival_date} AS arrival_date, {source_file} AS source_file, line_no, line, unterminated,
-    CASE WHEN not_strict THEN false WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END
-      AS is_object
+    CASE WHEN NOT not_strict AND json_valid(line) THEN from_json(line, '{as_json}') END AS j
   FROM {lines}
   WHERE starts_with(line, '{{') OR trim(line, ' \t\r\n') <> ''
 ), parsed AS (
-  SELECT arrival_date, source_file, line_no, unterminated, is_object,
-    CASE WHEN is_object THEN from_json(line, '{as_json}') END AS j,
-    CASE WHEN is_object THEN from_json(line, '{as_text}') END AS v,
-    CASE WHEN is_object AND (contains(line, '"{RAW_TEXT_FIELD}"') OR contains(line, '\\u'))
+  SELECT arrival_date, source_file, line_no, unterminated, j,
+    j IS NOT NULL AND starts_with(ltrim(line, ' \t\r\n'), '{{') AS is_object,
+    CASE WHEN j IS NOT NULL AND (contains(line, '"{RAW_TEXT_FIELD}"') OR contains(line, '\\u'))
          THEN json_exists(line, '$."{RAW_TEXT_FIELD}"') ELSE false END AS has_text
   FROM src
 )
 SELECT
   arrival_date, source_file, line_no,
   CASE WHEN is_object THEN NULL WHEN unterminated THEN 'truncated_line' ELSE 'not_json' END AS parse_error,
-  CASE {" ".join(wrong)} END AS wrong_type_field,
-  CASE WHEN starts_with(j.event_ts, '"') THEN v.event_ts END AS ts_text,
-  has_text,
+  CASE WHEN is_object THEN CASE {" ".join(wrong)} END END AS wrong_type_field,
+  CASE WHEN is_object AND starts_with(j.event_ts, '"') THEN {_json_string("j.event_ts")} END AS ts_text,
+  is_object AND has_text AS has_text,
   {typed_sql}
 FROM parsed
 """

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from .constants import (
     ALL_REASONS,
     ARMS,
     CONTROL,
+    EVENT_TYPES,
     EXPERIMENT_ID,
     GUARDRAIL_MARGIN,
     QUARANTINE_REASONS,
@@ -29,12 +32,12 @@ from .constants import (
 from .delivery import plan_delivery
 from .dirt import Dirt, dirt_rows
 from .drafts import DraftModel, make_drafts
-from .events import WIDE_SCHEMA, materialise
+from .events import Events, Rows, UserTable, render, stack_rows, to_frame
 from .ids import DIRT_BASE
 from .junk import day_of
 from .outcomes import OutcomeModel, calibrate, plan_events
 from .population import UserModel, make_users
-from .truth import compute_truth
+from .truth import INPUT_COLUMNS, compute_truth
 from .writer import write_files
 
 
@@ -108,6 +111,11 @@ def _clear_events_dir(events_dir: Path) -> None:
     shutil.rmtree(events_dir)
 
 
+def _sampler(rows: Rows, users: UserTable, seed: int) -> Callable[[np.ndarray], pl.DataFrame]:
+    """Renders some of the rows as a contract frame."""
+    return lambda r: to_frame(render(rows.take(r), users, seed))
+
+
 def simulate(
     out_dir: Path,
     *,
@@ -159,10 +167,8 @@ def simulate(
     )
     owner = rng_after.integers(0, users, drafts.n_videos)
     frames += aftermath(rng_after, posts, users, owner, am)
+    del posts
     lap("behaviour")
-    real = materialise(frames, people, seed, 0)
-    del frames, posts  # the integer-coded rows are no longer needed (memory)
-    lap("materialise")
 
     # extra valid rows carrying analysis findings
     dframes, dusers, expected = dirt_rows(
@@ -175,24 +181,37 @@ def simulate(
         user_arm=arm,
         n_attempts=int(drafts.triggered.sum()),
     )
-    if dframes:
-        all_users = pl.concat([people.select(dusers.columns), dusers])
-        events = pl.concat([real, materialise(dframes, all_users, seed, DIRT_BASE)])
-    else:
-        events = real
-
     lap("dirt")
-    # delivery, files, truth
-    plan = plan_delivery(rng_delivery, events, real.height, dirt, fmt, seed)
+    all_users = pl.concat([people.select(dusers.columns), dusers]) if dusers.height else people
+    user_table = UserTable.of(all_users, seed)
+    rows = stack_rows([(frames, 0), (dframes, DIRT_BASE)])
+    n_real = sum(f.height for f in frames)
+    del frames, dframes  # the row frames are no longer needed (memory)
+    lap("stack")
+
+    # delivery; then the contract table, stored in file order (a file is mostly one zero-copy slice)
+    plan = plan_delivery(rng_delivery, rows, n_real, _sampler(rows, user_table, seed), dirt, fmt, seed)
+    order = plan.file_order(rows["ts"])
+    plan.renumber(order)
+    rows = rows.take(order)
     lap("delivery")
-    _clear_events_dir(events_dir)
-    events_dir.mkdir(parents=True, exist_ok=True)
-    files = write_files(events_dir, events, plan, fmt)
-    lap("write")
+    events = Events(render(rows, user_table, seed), rows["ts"], rows["type"])
+    del rows
+    lap("render")
+
+    # the files and the truth side by side (both mostly outside the GIL)
     reg = registry(start, days)
-    kept_dt = plan.rows.filter(pl.col("row") >= 0).group_by("row").agg(pl.col("dt").min()).sort("row")["dt"]
-    valid = events.select(list(WIDE_SCHEMA)).with_columns(_dt=pl.Series(kept_dt).cast(pl.Int32).cast(pl.Date))
-    core = compute_truth(valid, reg)
+    valid = events.frame(columns=list(INPUT_COLUMNS)).with_columns(
+        _dt=pl.Series(plan.arrival, dtype=pl.Int32).cast(pl.Date)
+    )
+    with ThreadPoolExecutor(1, thread_name_prefix="truth") as pool:
+        truth_job = pool.submit(compute_truth, valid, reg)
+        _clear_events_dir(events_dir)
+        events_dir.mkdir(parents=True, exist_ok=True)
+        files = write_files(events_dir, events, plan, fmt)
+        lap("write")
+        core = truth_job.result()
+    del valid
     lap("truth")
     for reason, n in expected.items():
         if core["findings"][reason] != n:
@@ -206,7 +225,8 @@ def simulate(
         for d, counts in source.items():
             for r, n in counts.items():
                 by_date.setdefault(d, {})[r] = by_date.get(d, {}).get(r, 0) + n
-    event_counts = {t: int(n) for t, n in events.group_by("event_type").len().sort("event_type").iter_rows()}
+    type_counts = np.bincount(events.type, minlength=len(EVENT_TYPES))
+    event_counts = {t: int(type_counts[TYPE_CODE[t]]) for t in sorted(EVENT_TYPES) if type_counts[TYPE_CODE[t]]}
     quarantined = sum(data_quality[r] for r in QUARANTINE_REASONS)
     delivered = events.height + data_quality["duplicate_event"] + quarantined
     params = _parameters(om, dm, um)

@@ -7,13 +7,15 @@ empty files) and the exact expected data-quality counts of everything it placed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
-from .constants import DAY_US, MAX_LATENESS_DAYS, QUARANTINE_REASONS
+from .constants import DAY_US, MAX_LATENESS_DAYS, QUARANTINE_REASONS, TYPE_CODE
 from .dirt import Dirt, n_cases
+from .events import Rows
 from .junk import LINE_ONLY, JunkRow, day_of, make_junk
 
 PARTS_PER_DAY = 4
@@ -42,6 +44,7 @@ class Plan:
     rows: pl.DataFrame  # row (event row, -1 junk, -2 blank), junk (index or -1), dt, file (code), ord
     junk: list[JunkRow]
     canary: np.ndarray  # bool per event row: delivered carrying a raw `text` field
+    arrival: np.ndarray  # per event row: arrival day (days since epoch) of its earliest delivered copy
     resend: list[tuple[int, str, np.ndarray, float]]  # (dt, file, event rows, share kept) truncated gzips
     empty: list[tuple[int, str]]
     fmt: str = "jsonl"
@@ -56,6 +59,22 @@ class Plan:
         for d, k in zip(days, n, strict=True):
             day = self.by_date.setdefault(day_of(d).isoformat(), {})
             day[reason] = day.get(reason, 0) + int(k)
+
+    def file_order(self, ts: np.ndarray) -> np.ndarray:
+        """Event rows ordered by the file of their original copy (arrival day, file) and time."""
+        n = len(self.canary)
+        home = self.rows.slice(0, n)  # the original copies come first, in event row order
+        return np.lexsort((ts, home["file"].to_numpy(), home["dt"].to_numpy()))
+
+    def renumber(self, order: np.ndarray) -> None:
+        """Refer to event rows by their position in `order` (event row order[i] becomes row i)."""
+        new = np.empty(len(order), dtype=np.int64)
+        new[order] = np.arange(len(order))
+        row = self.rows["row"].to_numpy()
+        self.rows = self.rows.with_columns(row=pl.Series(np.where(row >= 0, new[np.maximum(row, 0)], row)))
+        self.canary = self.canary[order]
+        self.arrival = self.arrival[order]
+        self.resend = [(d, name, np.sort(new[sel]), share) for d, name, sel, share in self.resend]
 
 
 def _frame(
@@ -75,23 +94,28 @@ def _frame(
 
 def plan_delivery(
     rng: np.random.Generator,
-    events: pl.DataFrame,
+    rows: Rows,
     n_real: int,
+    sample: Callable[[np.ndarray], pl.DataFrame],
     dirt: Dirt,
     fmt: str,
     seed: int,
 ) -> Plan:
-    """Plan the delivery of `events` (real rows first, then dirt rows; `_ts` in µs)."""
-    n = events.height
-    ts = events["_ts"].to_numpy()
+    """Plan the delivery of event `rows` (the n_real real rows first, then dirt rows).
+
+    `sample(rows)` renders some event rows as a contract frame (the bases of junk rows).
+    """
+    n = len(rows)
+    ts = rows["ts"]
     event_day = ts // DAY_US
     late = rng.random(n) < dirt.late_share
     lag = np.where(late, np.where(rng.random(n) < dirt.late_two_days_share, 2, 1), 0)
     dt = event_day + lag
 
     # the misconfigured client: some real drafts/posts carry the raw text (never re-delivered)
-    etype = events["event_type"].to_numpy()
-    cand = np.flatnonzero(((etype == "comment_draft_submitted") | (etype == "comment_posted"))[:n_real])
+    etype = rows["type"]
+    draft_or_post = (etype == TYPE_CODE["comment_draft_submitted"]) | (etype == TYPE_CODE["comment_posted"])
+    cand = np.flatnonzero(draft_or_post[:n_real])
     canary = np.zeros(n, dtype=bool)
     canary[rng.choice(cand, min(len(cand), n_cases(dirt.text_field_share, len(cand))), replace=False)] = True
 
@@ -100,7 +124,7 @@ def plan_delivery(
     code = np.where(lag == 0, PART * 1000 + part, LATE * 1000 + lag)
     if fmt == "parquet":
         code = np.where(canary, CLIENT_RC * 1000, code)
-    plan = Plan(rows=pl.DataFrame(), junk=[], canary=canary, resend=[], empty=[], fmt=fmt)
+    plan = Plan(rows=pl.DataFrame(), junk=[], canary=canary, arrival=dt.copy(), resend=[], empty=[], fmt=fmt)
     frames = [_frame(np.arange(n), -1, dt, code, ts)]
     plan.add("late_event", dt[lag > 0])
     plan.add("text_field_scrubbed", dt[canary])
@@ -115,6 +139,7 @@ def plan_delivery(
     dt_copy = np.where(mode == 2, later, dt[dup])
     code_copy = np.where(mode == 0, code[dup], np.where(dt_copy > dt[dup], REDELIVERY * 1000, RETRY * 1000))
     frames.append(_frame(dup, -1, dt_copy, code_copy, ts[dup]))
+    np.minimum.at(plan.arrival, dup, dt_copy)
     plan.add("duplicate_event", dt_copy)
 
     # junk rows (never based on canary rows), in a random file of their arrival day
@@ -122,13 +147,13 @@ def plan_delivery(
     total = sum(counts.values())
     base_rows = np.flatnonzero(~canary)
     if total:  # a sample of base events per type, so junk making never touches the full log
-        by_type = (
-            pl.DataFrame({"t": etype[base_rows], "r": base_rows})
-            .group_by("t")
-            .agg(pl.col("r").sample(n=pl.min_horizontal(pl.len(), total), seed=int(rng.integers(1 << 31))).sort())
-        )
-        base_rows = np.sort(np.concatenate([r.to_numpy() for r in by_type.sort("t")["r"]]))
-    junk = make_junk(rng, events[base_rows].drop("_ts", "_ix"), dt[base_rows], counts, seed, fmt)
+        base_type = etype[base_rows]
+        picks = []
+        for t in range(len(TYPE_CODE)):
+            pool = base_rows[base_type == t]
+            picks.append(rng.choice(pool, min(len(pool), total), replace=False))
+        base_rows = np.sort(np.concatenate(picks))
+    junk = make_junk(rng, sample(base_rows), dt[base_rows], counts, seed, fmt)
     day_files = pl.DataFrame({"dt": dt[~canary], "file": code[~canary]}).unique().sort("dt", "file")
     by_day: dict[int, list[int]] = {}
     for d, f in day_files.iter_rows():

@@ -17,7 +17,7 @@ import polars as pl
 
 from .constants import DAY_US, HOUR_US, MINUTE_US, TYPE_CODE, US
 from .drafts import epoch_us
-from .ids import DIRT_BASE, NS_USER, id_strings
+from .ids import DIRT_BASE, NS_USER, USER_PREFIX, id_strings
 from .population import arm_codes, segments
 
 #: index blocks of extra (dirt) users, drafts, comments and texts; DIRT_BASE + block * _BLOCK + j
@@ -66,7 +66,7 @@ def dirt_users(rng: np.random.Generator, block: int, n: int, seed: int) -> pl.Da
     return pl.DataFrame(
         {
             "uidx": uidx,
-            "user_id": id_strings(uidx, NS_USER, seed, prefix="u_"),
+            "user_id": id_strings(uidx, NS_USER, seed, prefix=USER_PREFIX),
             "country": pl.Series(country.tolist(), dtype=pl.String),
             "platform": pl.Series(platform.tolist(), dtype=pl.String),
             "app_version": pl.Series(app.tolist(), dtype=pl.String),

@@ -2,14 +2,20 @@
 
 Row frames (built by outcomes/aftermath/dirt) carry codes and indices: `type, ts, uidx, draft, video,
 comment, text, reply, score, text_length, classifier, exp, variant, shown, action, reason, removal`.
-`materialise` sorts them by time, numbers them, and renders every identifier and label; `json_lines`
-renders each event as one JSON object holding exactly the fields of its type (contract §3-§4).
+`stack_rows` stacks them into packed numpy arrays and numbers the events; `render` turns rows (in any
+order: the simulator stores them in file order) into the contract's Arrow table, every identifier and
+label built from byte tables without per-row Python; `json_lines` renders each event as one JSON object
+holding exactly the fields of its type (contract §3-§4).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .aftermath import REPORT_REASONS, SYSTEM_UIDX
 from .constants import (
@@ -24,7 +30,7 @@ from .constants import (
     SCHEMA_VERSION,
     TYPE_COLUMNS,
 )
-from .ids import NS_COMMENT, NS_DRAFT, NS_EVENT, NS_TEXT, NS_VIDEO, id_strings
+from .ids import NS_COMMENT, NS_DRAFT, NS_EVENT, NS_TEXT, NS_USER, NS_VIDEO, USER_PREFIX, id_array
 
 #: experiment codes: 0 is the registered experiment, the others are unknown to the registry
 EXPERIMENT_LABELS = (EXPERIMENT_ID, "reconsider_prompt_2025q4", "comment_filter_beta")
@@ -33,26 +39,22 @@ VARIANT_LABELS = (*ARMS, "prompt_humor")
 PROMPT_LABELS = {**PROMPT_IDS, "prompt_humor": "humor_v1"}
 CLASSIFIERS = ("tox-clf-3.2.0", "tox-clf-3.3.1")
 SYSTEM_USER_ID = "sys_moderation"
+SEGMENT_COLUMNS = ("country", "platform", "app_version")
 
-ROW_SCHEMA: dict[str, pl.DataType] = {
-    "type": pl.Int8(),
-    "ts": pl.Int64(),
-    "uidx": pl.Int64(),
-    "draft": pl.Int64(),
-    "video": pl.Int64(),
-    "comment": pl.Int64(),
-    "text": pl.Int64(),
-    "reply": pl.Int64(),
-    "score": pl.Float64(),
-    "text_length": pl.Int64(),
-    "classifier": pl.Int8(),
-    "exp": pl.Int8(),
-    "variant": pl.Int8(),
-    "shown": pl.Boolean(),
-    "action": pl.Int8(),
-    "reason": pl.Int8(),
-    "removal": pl.Int8(),
+#: row-frame columns holding int64 indices / values, or float64 scores, with the value meaning 'absent'
+VALUE_COLUMNS: dict[str, tuple[type, float]] = {
+    "ts": (np.int64, 0),
+    "uidx": (np.int64, -1),
+    "draft": (np.int64, -1),
+    "video": (np.int64, -1),
+    "comment": (np.int64, -1),
+    "text": (np.int64, -1),
+    "reply": (np.int64, -1),
+    "text_length": (np.int64, -1),
+    "score": (np.float64, np.nan),
 }
+#: row-frame columns holding small codes (-1 absent; `shown` is 0/1); kept packed, eight int8 to a row
+CODE_COLUMNS: tuple[str, ...] = ("type", "classifier", "exp", "variant", "shown", "action", "reason", "removal")
 
 WIDE_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(),
@@ -68,86 +70,168 @@ WIDE_SCHEMA: dict[str, pl.DataType] = {
 WIDE_SCHEMA.update(toxicity_score=pl.Float64(), text_length=pl.Int64(), shown=pl.Boolean())
 
 
-def concat_rows(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """Stack row frames of different event types into one frame with every ROW_SCHEMA column."""
-    full = [
-        f.select([(pl.col(c) if c in f.columns else pl.lit(None)).cast(t).alias(c) for c, t in ROW_SCHEMA.items()])
-        for f in frames
-    ]
-    return pl.concat(full, how="vertical")
+class Rows:
+    """Integer-coded event rows in some order, with `ix`, the event index hashed into the event_id."""
+
+    def __init__(self, values: dict[str, np.ndarray], codes: np.ndarray, ix: np.ndarray) -> None:
+        self.values = values
+        self.codes = codes  # (n, 8) int8, columns in CODE_COLUMNS order
+        self.ix = ix
+
+    def __len__(self) -> int:
+        return len(self.ix)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self.values:
+            return self.values[name]
+        return self.codes[:, CODE_COLUMNS.index(name)]
+
+    def take(self, idx: np.ndarray) -> Rows:
+        """The rows at positions `idx`, in that order."""
+        codes = self.codes.view(np.uint64).reshape(-1)[idx].view(np.int8).reshape(-1, len(CODE_COLUMNS))
+        return Rows({c: v[idx] for c, v in self.values.items()}, codes, self.ix[idx])
 
 
-def _label(code: str, labels: tuple[str, ...]) -> pl.Expr:
-    return pl.col(code).replace_strict(dict(enumerate(labels)), default=None, return_dtype=pl.String)
+def stack_rows(parts: list[tuple[list[pl.DataFrame], int]]) -> Rows:
+    """Stack row frames of different event types ('absent' filled where a frame lacks a column).
 
-
-def _ids(rows: pl.DataFrame, col: str, ns: int, seed: int, name: str, prefix: str = "", words: int = 1) -> pl.Series:
-    return id_strings(rows[col].fill_null(-1).to_numpy(), ns, seed, name=name, prefix=prefix, words=words)
-
-
-def materialise(frames: list[pl.DataFrame], users: pl.DataFrame, seed: int, first_index: int) -> pl.DataFrame:
-    """Typed wide events (WIDE_SCHEMA order) plus helper columns `_ts` (µs) and `_ix` (event index).
-
-    `users` maps uidx to user_id, country, platform, app_version.  Events are numbered in time order
-    starting at `first_index`; that number is hashed into the event_id.
+    `parts` is a list of (row frames, first event index); a part's rows are numbered from its first index
+    in frame order.
     """
-    rows = concat_rows(frames).sort("ts", maintain_order=True)
-    rows = rows.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_index).alias("_ix"))
-    # user attributes by position (users sorted by uidx); unknown uidx (the system actor) -> null
-    users = users.sort("uidx")
-    known = users["uidx"].to_numpy()
-    uidx = rows["uidx"].to_numpy()
-    pos = np.minimum(np.searchsorted(known, uidx), len(known) - 1)
-    found = known[pos] == uidx
-    attrs = users.select("user_id", "country", "platform", "app_version")[pos]
-    if not found.all():
-        attrs = attrs.select(pl.when(pl.Series(found)).then(pl.all()))
-    rows = pl.concat([rows, attrs], how="horizontal")
-    system = pl.col("uidx") == SYSTEM_UIDX
-    ids = pl.DataFrame(
-        [
-            id_strings(rows["_ix"].to_numpy(), NS_EVENT, seed, words=2, name="event_id"),
-            _ids(rows, "draft", NS_DRAFT, seed, prefix="d_", name="draft_id"),
-            _ids(rows, "video", NS_VIDEO, seed, prefix="v_", name="video_id"),
-            _ids(rows, "comment", NS_COMMENT, seed, prefix="c_", name="comment_id"),
-            _ids(rows, "reply", NS_COMMENT, seed, prefix="c_", name="reply_to_comment_id"),
-            _ids(rows, "text", NS_TEXT, seed, words=2, name="text_hash"),
-        ]
+    frames = [f for fs, _ in parts for f in fs]
+    n = sum(f.height for f in frames)
+    values: dict[str, np.ndarray] = {}
+    for c, (dtype, fill) in VALUE_COLUMNS.items():
+        out: np.ndarray = np.empty(n, dtype=dtype)
+        at = 0
+        for f in frames:
+            out[at : at + f.height] = f[c].to_numpy() if c in f.columns else fill
+            at += f.height
+        values[c] = out
+    codes = np.full((n, len(CODE_COLUMNS)), -1, dtype=np.int8)
+    at = 0
+    for f in frames:
+        for j, c in enumerate(CODE_COLUMNS):
+            if c in f.columns:
+                codes[at : at + f.height, j] = f[c].to_numpy()
+        at += f.height
+    ix = np.concatenate(
+        [first + np.arange(sum(f.height for f in fs), dtype=np.int64) for fs, first in parts] or [np.zeros(0, np.int64)]
     )
-    variant = _label("variant", VARIANT_LABELS)
-    out = pl.concat([rows, ids], how="horizontal").select(
-        pl.col("event_id"),
-        _label("type", EVENT_TYPES).alias("event_type"),
-        pl.from_epoch("ts", time_unit="us").dt.replace_time_zone("UTC").alias("event_ts"),
-        pl.when(system).then(pl.lit(SYSTEM_USER_ID)).otherwise(pl.col("user_id")).alias("user_id"),
-        pl.lit(SCHEMA_VERSION, pl.Int32).alias("schema_version"),
-        "country",
-        "platform",
-        "app_version",
-        _label("exp", EXPERIMENT_LABELS).alias("experiment_id"),
-        variant.alias("variant"),
-        "draft_id",
-        "video_id",
-        pl.col("score").alias("toxicity_score"),
-        _label("classifier", CLASSIFIERS).alias("classifier_version"),
-        "text_hash",
-        "text_length",
-        "reply_to_comment_id",
-        "shown",
-        pl.when(pl.col("shown")).then(variant.replace_strict(PROMPT_LABELS, default=None)).alias("prompt_id"),
-        _label("action", ACTIONS).alias("action"),
-        "comment_id",
-        _label("reason", REPORT_REASONS).alias("reason"),
-        _label("removal", REMOVAL_SOURCES).alias("removal_source"),
-        pl.col("ts").alias("_ts"),
-        pl.col("_ix"),
-    )
-    return out
+    return Rows(values, codes, ix)
 
 
-def contract_columns(events: pl.DataFrame) -> pl.DataFrame:
-    """Only the contract's columns (drops helper columns starting with '_')."""
-    return events.select(list(WIDE_SCHEMA))
+def _labels(codes: np.ndarray, labels: tuple[str | None, ...]) -> pa.Array:
+    """Labels of int codes as a string array (negative codes and None labels -> null)."""
+    table = pa.array(labels, pa.string())
+    codes = codes.astype(np.int32)
+    absent = codes < 0
+    return table.take(pa.array(codes, mask=absent if absent.any() else None))
+
+
+@dataclass
+class UserTable:
+    """Users' segments as codes, for rendering rows (`uidx` sorted; the system actor has none)."""
+
+    uidx: np.ndarray
+    codes: dict[str, np.ndarray]  # segment column -> int16 code per user (-1 null)
+    labels: dict[str, tuple[str, ...]]
+    direct: int  # uidx[:direct] == 0, 1, ..., direct - 1 (the real users)
+
+    @classmethod
+    def of(cls, users: pl.DataFrame, seed: int) -> UserTable:
+        users = users.sort("uidx")
+        uidx = users["uidx"].to_numpy()
+        head = min(len(uidx), 50)
+        if users["user_id"][:head].to_list() != id_array(uidx[:head], NS_USER, seed, prefix=USER_PREFIX).to_pylist():
+            raise ValueError("user_id is not the rendering of uidx")
+        codes, labels = {}, {}
+        for c in SEGMENT_COLUMNS:
+            values = users[c].to_list()
+            labels[c] = tuple(sorted({v for v in values if v is not None}))
+            code = {v: k for k, v in enumerate(labels[c])}
+            codes[c] = np.array([code.get(v, -1) if v is not None else -1 for v in values], dtype=np.int16)
+        same = uidx == np.arange(len(uidx))
+        return cls(uidx, codes, labels, len(uidx) if same.all() else int(np.argmin(same)))
+
+    def positions(self, uidx: np.ndarray) -> np.ndarray:
+        """Position of each row's user in this table; -1 for the system actor."""
+        known = self.uidx
+        # real users are 0..direct-1: their position is their uidx (no search for millions of rows)
+        direct = (uidx >= 0) & (uidx < self.direct)
+        pos = np.where(direct, uidx, -1)
+        other = np.flatnonzero(~direct & (uidx != SYSTEM_UIDX))
+        if len(other):
+            p = np.minimum(np.searchsorted(known, uidx[other]), len(known) - 1)
+            if not (known[p] == uidx[other]).all():
+                raise ValueError("event rows refer to unknown users")
+            pos[other] = p
+        return pos
+
+
+def render(rows: Rows, users: UserTable, seed: int) -> pa.Table:
+    """The contract table (WIDE_SCHEMA columns and order, Arrow types) of integer-coded rows, in their order."""
+    pos = users.positions(rows["uidx"])
+    system = pos < 0
+    user_index = np.where(system, -1, rows["uidx"])
+    user_id = id_array(user_index, NS_USER, seed, prefix=USER_PREFIX)
+    if system.any():
+        user_id = pc.fill_null(user_id, pa.scalar(SYSTEM_USER_ID, user_id.type))
+    segments = {c: _labels(np.where(system, -1, users.codes[c][pos]), users.labels[c]) for c in SEGMENT_COLUMNS}
+    variant, shown, text_length = rows["variant"], rows["shown"], rows["text_length"]
+    prompt_labels = tuple(PROMPT_LABELS.get(v) for v in VARIANT_LABELS)
+    columns = {
+        "event_id": id_array(rows.ix, NS_EVENT, seed, words=2),
+        "event_type": _labels(rows["type"], EVENT_TYPES),
+        "event_ts": pa.array(rows["ts"], pa.timestamp("us", tz="UTC")),
+        "user_id": user_id,
+        "schema_version": pa.array(np.full(len(rows), SCHEMA_VERSION, dtype=np.int32)),
+        **segments,
+        "experiment_id": _labels(rows["exp"], EXPERIMENT_LABELS),
+        "variant": _labels(variant, VARIANT_LABELS),
+        "draft_id": id_array(rows["draft"], NS_DRAFT, seed, prefix="d_"),
+        "video_id": id_array(rows["video"], NS_VIDEO, seed, prefix="v_"),
+        "toxicity_score": pa.array(rows["score"], pa.float64(), from_pandas=True),
+        "classifier_version": _labels(rows["classifier"], CLASSIFIERS),
+        "text_hash": id_array(rows["text"], NS_TEXT, seed, words=2),
+        "text_length": pa.array(text_length, pa.int64(), mask=text_length < 0),
+        "reply_to_comment_id": id_array(rows["reply"], NS_COMMENT, seed, prefix="c_"),
+        "shown": pa.array(shown == 1, pa.bool_(), mask=shown < 0),
+        "prompt_id": _labels(np.where(shown == 1, variant, -1), prompt_labels),
+        "action": _labels(rows["action"], ACTIONS),
+        "comment_id": id_array(rows["comment"], NS_COMMENT, seed, prefix="c_"),
+        "reason": _labels(rows["reason"], REPORT_REASONS),
+        "removal_source": _labels(rows["removal"], REMOVAL_SOURCES),
+    }
+    if list(columns) != list(WIDE_SCHEMA):
+        raise AssertionError("render() columns out of step with WIDE_SCHEMA")
+    return pa.table(columns)
+
+
+@dataclass
+class Events:
+    """The valid events: the contract table and, per row, its time and type code."""
+
+    table: pa.Table  # WIDE_SCHEMA columns, Arrow contract types (strings as string or large_string)
+    ts: np.ndarray  # event_ts in µs
+    type: np.ndarray  # int8 event type code (constants.TYPE_CODE)
+
+    @property
+    def height(self) -> int:
+        return self.table.num_rows
+
+    def frame(self, rows: np.ndarray | None = None, columns: list[str] | None = None) -> pl.DataFrame:
+        """A polars frame of some rows (default all, in table order) and columns (default WIDE_SCHEMA)."""
+        return to_frame(self.table if columns is None else self.table.select(columns), rows)
+
+
+def to_frame(table: pa.Table, rows: np.ndarray | None = None) -> pl.DataFrame:
+    """A polars frame of an Arrow table, or of some of its rows."""
+    if rows is not None:
+        table = table.take(pa.array(np.asarray(rows, dtype=np.int64)))
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    return df
 
 
 def ts_strings() -> pl.Expr:

@@ -19,13 +19,15 @@ if sys.byteorder != "little":  # the packed character tables assume it
     raise ImportError("pipelines.simulate.ids needs a little-endian machine")
 
 NS_USER, NS_EVENT, NS_DRAFT, NS_COMMENT, NS_VIDEO, NS_TEXT = range(1, 7)
+USER_PREFIX = "u_"
 DIRT_BASE = 1 << 40
 JUNK_BASE = 1 << 41
 
 _MASK64 = (1 << 64) - 1
 #: byte -> its two ASCII hex digits, packed so that a uint16 view keeps the character order
-#: 16-bit value -> its four ASCII hex digits, packed so that a uint8 view keeps the character order
-_LUT32 = np.frombuffer(b"".join(f"{i:04x}".encode() for i in range(65536)), dtype=np.uint32)
+_LUT16 = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint16)
+#: Arrow offsets are int32 below this many bytes of string data; larger columns use large_string
+_MAX_STRING_BYTES = (1 << 31) - 1
 
 
 def _mix_scalar(x: int) -> int:
@@ -51,54 +53,45 @@ def namespace_key(seed: int, namespace: int) -> int:
     return _mix_scalar(_mix_scalar(seed * 0x9E3779B97F4A7C15 + namespace) + namespace)
 
 
-def _to_series(chars: np.ndarray, name: str, valid: np.ndarray | None) -> pl.Series:
-    """Fixed-width rows of `chars` as a string Series; rows absent from `valid` (if given) are null.
+def _string_array(chars: np.ndarray, valid: np.ndarray | None) -> pa.Array:
+    """Fixed-width rows of `chars` (uint8, one row per valid entry) as an Arrow string array.
 
-    `chars` holds only the valid rows, in order.
+    Rows absent from `valid` (if given) are null.  int32 offsets (`string`) unless the data needs more.
     """
     k, width = chars.shape
     n = k if valid is None else len(valid)
-    offsets = np.zeros(n + 1, dtype=np.int64)
+    large = k * width > _MAX_STRING_BYTES
+    otype = np.int64 if large else np.int32
     if valid is None:
-        offsets[1:] = np.arange(1, n + 1, dtype=np.int64) * width
+        offsets = np.arange(0, (n + 1) * width, width, dtype=otype)
         bitmap = None
     else:
-        np.cumsum(valid.astype(np.int64) * width, out=offsets[1:])
+        offsets = np.zeros(n + 1, dtype=otype)
+        offsets[1:] = np.cumsum(valid, dtype=otype) * width
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    arr = pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars).reshape(-1)), bitmap
-    )
-    return pl.Series(name, arr)
+    cls = pa.LargeStringArray if large else pa.StringArray
+    data = pa.py_buffer(np.ascontiguousarray(chars).reshape(-1))
+    return cls.from_buffers(n, pa.py_buffer(offsets), data, bitmap, n - k)
 
 
-def _hex_matrix(words: list[np.ndarray]) -> np.ndarray:
-    """(n, 16 * len(words)) ASCII hex digits of 64-bit words (big-endian digit order).
+def _hex_matrix(words: list[np.ndarray], prefix: str = "") -> np.ndarray:
+    """(n, len(prefix) + 16 * len(words)) ASCII: the prefix, then hex digits of 64-bit words (big-endian order).
 
-    Each 16-bit chunk maps to four characters through a 65536-entry table; two chunks make one
-    little-endian uint64 of eight characters, so rows are written eight bytes at a time.
+    Each byte maps to its two characters through a 256-entry uint16 table.
     """
     n = len(words[0])
-    out = np.empty((n, 2 * len(words)), dtype=np.uint64)
+    p = len(prefix)
+    out = np.empty((n, p + 16 * len(words)), dtype=np.uint8)
+    if p:
+        out[:, :p] = np.frombuffer(prefix.encode(), dtype=np.uint8)
     for k, w in enumerate(words):
-        c = [
-            _LUT32[((w >> np.uint64(48 - 16 * i)) & np.uint64(0xFFFF)).astype(np.intp)].astype(np.uint64)
-            for i in range(4)
-        ]
-        out[:, 2 * k] = c[0] | (c[1] << np.uint64(32))
-        out[:, 2 * k + 1] = c[2] | (c[3] << np.uint64(32))
-    return out.view(np.uint8).reshape(n, 16 * len(words))
+        big_endian = w.astype(">u8", copy=False).view(np.uint8)
+        out[:, p + 16 * k : p + 16 * (k + 1)] = _LUT16[big_endian].view(np.uint8).reshape(n, 16)
+    return out
 
 
-def id_strings(
-    index: np.ndarray,
-    namespace: int,
-    seed: int,
-    *,
-    prefix: str = "",
-    words: int = 1,
-    name: str = "id",
-) -> pl.Series:
-    """Identifier strings for integer indices; negative indices become null.
+def id_array(index: np.ndarray, namespace: int, seed: int, *, prefix: str = "", words: int = 1) -> pa.Array:
+    """Identifier strings for integer indices as an Arrow string array; negative indices become null.
 
     `prefix` followed by `words` 64-bit words rendered as hex (16 characters each).  The first word is
     a bijection of the index, hence unique within the namespace.
@@ -112,10 +105,21 @@ def id_strings(
     ws = [w]
     for _ in range(1, words):
         ws.append(mix64(ws[-1] ^ key2))
-    series = _to_series(_hex_matrix(ws), name, None if all_valid else valid)
-    if prefix:
-        series = pl.select((pl.lit(prefix) + series).alias(name)).to_series()
-    return series
+    return _string_array(_hex_matrix(ws, prefix), None if all_valid else valid)
+
+
+def id_strings(
+    index: np.ndarray,
+    namespace: int,
+    seed: int,
+    *,
+    prefix: str = "",
+    words: int = 1,
+    name: str = "id",
+) -> pl.Series:
+    """:func:`id_array` as a polars Series named `name`."""
+    series = pl.Series(name, id_array(index, namespace, seed, prefix=prefix, words=words))
+    return series.cast(pl.String) if series.dtype != pl.String else series
 
 
 def hash_unit(index: np.ndarray, namespace: int, seed: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """What happens after a draft is submitted: triggers, prompts, edits, discards and posts.
 
 `plan_events` turns the per-draft arrays of `drafts.py` into one row frame per event type (integer
-codes and indices only; `events.materialise` turns them into contract strings later).  Outcome
+codes and indices only; `events.render` turns them into contract strings later).  Outcome
 probabilities are per arm with a user-level random effect on the logit, so one user's attempts are
 correlated; the intercepts are calibrated so that the population average matches the targets.
 """

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from .constants import ARMS, SPLIT
-from .ids import NS_USER, hash_unit, id_strings
+from .ids import NS_USER, USER_PREFIX, hash_unit, id_strings
 
 COUNTRIES = ("DE", "AT", "CH")
 COUNTRY_P = (0.72, 0.12, 0.145)  # the rest (1.5 %) is null
@@ -77,7 +77,7 @@ def make_users(rng: np.random.Generator, n: int, seed: int, model: UserModel, fi
     return pl.DataFrame(
         {
             "uidx": uidx,
-            "user_id": id_strings(uidx, NS_USER, seed, prefix="u_"),
+            "user_id": id_strings(uidx, NS_USER, seed, prefix=USER_PREFIX),
             "country": pl.Series(country.tolist(), dtype=pl.String),
             "platform": pl.Series(platform.tolist(), dtype=pl.String),
             "app_version": pl.Series(app.tolist(), dtype=pl.String),

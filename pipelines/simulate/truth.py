@@ -104,6 +104,8 @@ _COLUMNS = {
     "comment_reported": ["comment_id"],
     "comment_removed": ["comment_id", "removal_source"],
 }
+#: the event columns the rules read (callers may pass only these, plus the optional `_dt`)
+INPUT_COLUMNS: tuple[str, ...] = ("event_type", *dict.fromkeys(c for cols in _COLUMNS.values() for c in cols))
 
 
 def _of_type(ev: pl.DataFrame, event_type: str) -> pl.DataFrame:

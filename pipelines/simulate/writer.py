@@ -6,6 +6,8 @@ import gzip
 import io
 import json
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pyarrow.parquet as pq
 
 from .constants import CANARY
 from .delivery import Plan, file_name
-from .events import WIDE_SCHEMA, json_lines, json_lines_grouped
+from .events import WIDE_SCHEMA, Events, json_lines, json_lines_grouped
 from .junk import LINE_ONLY, JunkRow, day_of
 
 CANARY_TEXT = f"{CANARY} raw comment text that must never be stored"
@@ -46,6 +48,11 @@ DICTIONARY_COLUMNS = [
     "removal_source",
 ]
 PARQUET_SCHEMA = pa.schema([pa.field(c, _ARROW.get(c, pa.string())) for c in WIDE_SCHEMA])
+#: random identifiers: min/max statistics would be useless (and cost time)
+ID_COLUMNS = ("event_id", "user_id", "draft_id", "video_id", "text_hash", "reply_to_comment_id", "comment_id")
+STATISTICS_COLUMNS = [c for c in WIDE_SCHEMA if c not in ID_COLUMNS]
+#: files are written by this many threads (pyarrow encodes and compresses without the GIL)
+WRITE_THREADS = 2
 
 
 def truncated_gzip(lines: list[str], keep_share: float) -> tuple[bytes, int]:
@@ -103,21 +110,40 @@ def _write_bytes(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _groups(rows: pl.DataFrame) -> list[tuple[int, int, int, int]]:
-    """(dt, file code, start, end) runs of a frame sorted by dt and file."""
-    dt, code = rows["dt"].to_numpy(), rows["file"].to_numpy()
-    if len(dt) == 0:
-        return []
-    cut = np.flatnonzero((np.diff(dt) != 0) | (np.diff(code) != 0)) + 1
-    starts = np.concatenate([[0], cut])
-    ends = np.concatenate([cut, [len(dt)]])
-    return [(int(dt[a]), int(code[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+@dataclass
+class _Sorted:
+    """Delivered rows sorted by (arrival day, file, order): event row (or -1), junk row (or -1), dt, file."""
+
+    row: np.ndarray
+    junk: np.ndarray
+    dt: np.ndarray
+    file: np.ndarray
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Sorted:
+        r = plan.rows
+        dt, code = r["dt"].to_numpy(), r["file"].to_numpy()
+        order = np.lexsort((r["ord"].to_numpy(), code, dt))  # cheap: most rows are already in this order
+        return cls(r["row"].to_numpy()[order], r["junk"].to_numpy()[order], dt[order], code[order])
+
+    def __getitem__(self, sel: slice | np.ndarray) -> _Sorted:
+        return _Sorted(self.row[sel], self.junk[sel], self.dt[sel], self.file[sel])
+
+    def groups(self) -> list[tuple[int, int, int, int]]:
+        """(dt, file code, start, end) of each file."""
+        dt, code = self.dt, self.file
+        if len(dt) == 0:
+            return []
+        cut = np.flatnonzero((np.diff(dt) != 0) | (np.diff(code) != 0)) + 1
+        starts = np.concatenate([[0], cut])
+        ends = np.concatenate([cut, [len(dt)]])
+        return [(int(dt[a]), int(code[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
-def _write_lines(root: Path, rows: pl.DataFrame, lines: pl.Series, tail: np.ndarray, fmt: str) -> list[Path]:
+def _write_lines(root: Path, rows: _Sorted, lines: pl.Series, tail: np.ndarray, fmt: str) -> list[Path]:
     """Write line files; rows sorted by (dt, file); `tail` marks a last line without newline."""
     paths = []
-    for dt, code, a, b in _groups(rows):
+    for dt, code, a, b in rows.groups():
         buf = io.BytesIO()
         lines.slice(a, b - a).to_frame("line").write_csv(buf, include_header=False, quote_style="never")
         data = buf.getvalue()
@@ -130,19 +156,12 @@ def _write_lines(root: Path, rows: pl.DataFrame, lines: pl.Series, tail: np.ndar
 
 
 def _write_day_lines(
-    root: Path,
-    events: pl.DataFrame,
-    plan: Plan,
-    rows: pl.DataFrame,
-    idx: np.ndarray,
-    jdx: np.ndarray,
-    tail: np.ndarray,
-    junk_lines: pl.Series,
-    fmt: str,
+    root: Path, events: Events, plan: Plan, rows: _Sorted, tail: np.ndarray, junk_lines: pl.Series, fmt: str
 ) -> list[Path]:
     """Write the line files of one arrival day (rows sorted by file and order)."""
+    idx, jdx = rows.row, rows.junk
     need = np.unique(idx[idx >= 0])
-    lines, pos = json_lines_grouped(events[need])  # lines[pos[i]]: the line of events row need[i]
+    lines, pos = json_lines_grouped(events.frame(need))  # lines[pos[i]]: the line of events row need[i]
     local = np.searchsorted(need, np.maximum(idx, 0))
     canary_local = np.flatnonzero(plan.canary[need])
     rank = np.full(len(need), -1, dtype=np.int64)
@@ -155,12 +174,45 @@ def _write_day_lines(
     return _write_lines(root, rows, pool.gather(pick), tail, fmt)
 
 
-def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[Path]:
+def _file_table(events: pa.Table, junk: pa.Table, row: np.ndarray, jrow: np.ndarray) -> pa.Table:
+    """One file's rows: event rows `row` (>= 0) with junk rows `jrow` where row is -1, in that order."""
+    is_junk = row < 0
+    body = events.take(pa.array(row[~is_junk]))
+    if not is_junk.any():
+        return body
+    pieces = []
+    done = 0  # body rows placed so far
+    for k, at in enumerate(np.flatnonzero(is_junk).tolist()):
+        upto = at - k  # body rows before this junk row
+        if upto > done:
+            pieces.append(body.slice(done, upto - done))
+            done = upto
+        pieces.append(junk.slice(int(jrow[at]), 1))
+    if done < body.num_rows:
+        pieces.append(body.slice(done))
+    return pa.concat_tables(pieces)
+
+
+def _write_parquet(path: Path, events: pa.Table, junk: pa.Table, row: np.ndarray, jrow: np.ndarray) -> None:
+    table = _file_table(events, junk, row, jrow)
+    schema = PARQUET_SCHEMA
+    if path.name.startswith("client-rc"):  # the misconfigured client sends the raw comment text along
+        text = pa.array(np.full(table.num_rows, CANARY_TEXT, dtype=object), pa.string())
+        table = table.append_column("text", pa.chunked_array([text]))
+        schema = PARQUET_SCHEMA.append(pa.field("text", pa.string()))
+    pq.write_table(
+        table.cast(schema),
+        path,
+        compression="zstd",
+        use_dictionary=DICTIONARY_COLUMNS,
+        write_statistics=STATISTICS_COLUMNS,
+    )
+
+
+def write_files(root: Path, events: Events, plan: Plan, fmt: str) -> list[Path]:
     """Write every planned file; completes plan.counts with the truncated-gzip findings."""
-    r = plan.rows
-    order = np.lexsort((r["ord"].to_numpy(), r["file"].to_numpy(), r["dt"].to_numpy()))
-    rows = r[order]
-    idx, jdx = rows["row"].to_numpy(), rows["junk"].to_numpy()
+    rows = _Sorted.of(plan)
+    idx, jdx = rows.row, rows.junk
     junk_lines = pl.Series("jl", [_junk_line(j) for j in plan.junk] or [""], dtype=pl.String)
     junk_reason = np.array([j.reason for j in plan.junk] + [""])
     tail = (junk_reason[jdx] == "truncated_line") & (jdx >= 0)
@@ -168,40 +220,25 @@ def write_files(root: Path, events: pl.DataFrame, plan: Plan, fmt: str) -> list[
     paths: list[Path] = []
     if fmt == "jsonl":
         # one arrival day at a time, so that only one day of JSON text is in memory
-        dts = rows["dt"].to_numpy()
-        cuts = np.flatnonzero(np.diff(dts)) + 1
-        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(dts)]]), strict=True):
-            paths += _write_day_lines(
-                root, events, plan, rows.slice(a, b - a), idx[a:b], jdx[a:b], tail[a:b], junk_lines, fmt
-            )
+        cuts = np.flatnonzero(np.diff(rows.dt)) + 1
+        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(idx)]]), strict=True):
+            paths += _write_day_lines(root, events, plan, rows[a:b], tail[a:b], junk_lines, fmt)
     else:
-        typed = ~line_only
-        wide = events.select(list(WIDE_SCHEMA))
-        typed_junk = _junk_typed(plan.junk)
-        sel = rows.filter(pl.Series(typed))
-        source = pl.concat([wide, typed_junk])
-        pick = np.where(sel["row"].to_numpy() >= 0, sel["row"].to_numpy(), wide.height + sel["junk"].to_numpy())
-        day_of_group: dict[int, pl.DataFrame] = {}  # one arrival day's rows at a time (bounded memory)
-        for dt, code, a, b in _groups(sel):
-            if dt not in day_of_group:
-                dts = sel["dt"].to_numpy()
-                lo, hi = np.searchsorted(dts, dt, "left"), np.searchsorted(dts, dt, "right")
-                day_of_group = {dt: source[pick[lo:hi]]}
-                day_start = lo
-            out = day_of_group[dt].slice(int(a - day_start), b - a)
-            name = file_name(code, dt, fmt)
-            schema = PARQUET_SCHEMA
-            if name.startswith("client-rc"):
-                out = out.with_columns(text=pl.lit(CANARY_TEXT))
-                schema = PARQUET_SCHEMA.append(pa.field("text", pa.string()))
-            path = _dir(root, dt) / name
-            pq.write_table(out.to_arrow().cast(schema), path, compression="zstd", use_dictionary=DICTIONARY_COLUMNS)
-            paths.append(path)
-        lj = rows.filter(pl.Series(line_only))
-        if lj.height:
-            paths += _write_lines(root, lj, junk_lines.gather(lj["junk"].to_numpy()), tail[line_only], fmt)
+        junk = _junk_typed(plan.junk).to_arrow().cast(events.table.schema)
+        typed = rows[~line_only]
+        with ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="parquet") as pool:
+            pending: list[Future[None]] = []
+            for dt, code, a, b in typed.groups():
+                path = _dir(root, dt) / file_name(code, dt, fmt)
+                pending.append(pool.submit(_write_parquet, path, events.table, junk, typed.row[a:b], typed.junk[a:b]))
+                paths.append(path)
+            for f in pending:
+                f.result()
+        if line_only.any():
+            lj = rows[line_only]
+            paths += _write_lines(root, lj, junk_lines.gather(lj.junk), tail[line_only], fmt)
     for dt, name, sel_rows, share in plan.resend:
-        data, readable = truncated_gzip(json_lines(events[sel_rows]).to_list(), share)
+        data, readable = truncated_gzip(json_lines(events.frame(sel_rows)).to_list(), share)
         path = _dir(root, dt) / name
         path.write_bytes(data)
         paths.append(path)

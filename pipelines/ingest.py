@@ -32,6 +32,7 @@ SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 _LINES_PER_BATCH = 250_000
 #: What DuckDB's JSON reader tolerates beyond the standard; lines matching are checked strictly.
 _LENIENT_SUSPECT = r",\s*[}\]]|NaN|Infinity"
+_TRAILING_COMMA = r",\s*[}\]]"
 
 @dataclass
 class FileReport:
@@ -128,12 +129,15 @@ def _read_bytes(path: Path, report: FileReport) -> bytes:
     return b"".join(out)
 
 
-def _not_strict_json(lines: pa.Array) -> pa.Array:
+def _not_strict_json(lines: pa.Array, *, may_hold_words: bool = True) -> pa.Array:
     """True for lines DuckDB's lenient parser would accept but JSON forbids (a trailing comma, NaN, Infinity).
 
-    A vectorised regex finds the few suspects; Python's strict parser decides for those only.
+    A vectorised regex finds the few suspects; Python's strict parser decides for those only. The words are
+    looked for line by line only when ``may_hold_words`` (the caller found them somewhere in the file: one
+    search of the whole buffer is four times cheaper than the alternation on every line).
     """
-    suspect = np.flatnonzero(pc.match_substring_regex(lines, _LENIENT_SUSPECT).to_numpy(zero_copy_only=False))
+    pattern = _LENIENT_SUSPECT if may_hold_words else _TRAILING_COMMA
+    suspect = np.flatnonzero(pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False))
     flags = np.zeros(len(lines), np.bool_)
     for i in suspect.tolist():
         try:
@@ -206,7 +210,7 @@ def json_lines(path: Path, report: FileReport) -> pa.Table | None:
         "line_no": pa.array(np.arange(1, n + 1, dtype=np.int64)),
         "line": lines,
         "unterminated": pa.array(unterminated),
-        "not_strict": _not_strict_json(lines),
+        "not_strict": _not_strict_json(lines, may_hold_words=b"NaN" in raw or b"Infinity" in raw),
     })
 
 

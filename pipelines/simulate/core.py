@@ -191,9 +191,7 @@ def simulate(
 
     # delivery; then the contract table, stored in file order (a file is mostly one zero-copy slice)
     plan = plan_delivery(rng_delivery, rows, n_real, _sampler(rows, user_table, seed), dirt, fmt, seed)
-    order = plan.file_order(rows["ts"])
-    plan.renumber(order)
-    rows = rows.take(order)
+    rows = rows.take(plan.to_file_order(rows["ts"]))
     lap("delivery")
     events = Events(render(rows, user_table, seed), rows["ts"], rows["type"])
     del rows
@@ -201,7 +199,7 @@ def simulate(
 
     # the files and the truth side by side (both mostly outside the GIL)
     reg = registry(start, days)
-    valid = events.frame(columns=list(INPUT_COLUMNS)).with_columns(
+    valid = events.frame(columns=list(INPUT_COLUMNS), categorical=True).with_columns(
         _dt=pl.Series(plan.arrival, dtype=pl.Int32).cast(pl.Date)
     )
     with ThreadPoolExecutor(1, thread_name_prefix="truth") as pool:

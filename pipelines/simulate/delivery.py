@@ -60,21 +60,42 @@ class Plan:
             day = self.by_date.setdefault(day_of(d).isoformat(), {})
             day[reason] = day.get(reason, 0) + int(k)
 
-    def file_order(self, ts: np.ndarray) -> np.ndarray:
-        """Event rows ordered by the file of their original copy (arrival day, file) and time."""
+    def to_file_order(self, ts: np.ndarray) -> np.ndarray:
+        """Renumber the event rows in the order of the file of their original copy (arrival day, file, time).
+
+        Returns `order`: the new event row i is the old row order[i].  Afterwards the first len(order) plan
+        rows are the original copies in that order (row i at position i).
+        """
         n = len(self.canary)
         home = self.rows.slice(0, n)  # the original copies come first, in event row order
-        return np.lexsort((ts, home["file"].to_numpy(), home["dt"].to_numpy()))
-
-    def renumber(self, order: np.ndarray) -> None:
-        """Refer to event rows by their position in `order` (event row order[i] becomes row i)."""
-        new = np.empty(len(order), dtype=np.int64)
-        new[order] = np.arange(len(order))
-        row = self.rows["row"].to_numpy()
-        self.rows = self.rows.with_columns(row=pl.Series(np.where(row >= 0, new[np.maximum(row, 0)], row)))
+        dt, code = home["dt"].to_numpy(), home["file"].to_numpy()
+        # one int64 key ordered like (dt, file, ts): file codes of original copies are few (a slot each)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64)
+        present = np.flatnonzero(np.bincount(code))
+        slot = np.zeros(int(code.max()) + 1, dtype=np.int64)
+        slot[present] = np.arange(len(present))
+        t0 = int(ts.min())
+        span = int(ts.max()) - t0 + 1
+        group = (dt - int(dt.min())) * len(present) + slot[code]
+        if (int(group.max()) + 1) * span >= 1 << 62:
+            raise OverflowError("too long a simulation for the file-order key")
+        key = group * span + (ts - t0)
+        order = pl.DataFrame({"k": key, "i": np.arange(n)}).sort("k", maintain_order=True)["i"].to_numpy()
+        new = np.empty(n, dtype=np.int64)
+        new[order] = np.arange(n)
+        rest = self.rows.slice(n)
+        row = rest["row"].to_numpy()
+        self.rows = pl.concat(
+            [
+                _frame(np.arange(n), -1, dt[order], code[order], ts[order]),
+                rest.with_columns(row=pl.Series(np.where(row >= 0, new[np.maximum(row, 0)], row))),
+            ]
+        )
         self.canary = self.canary[order]
         self.arrival = self.arrival[order]
         self.resend = [(d, name, np.sort(new[sel]), share) for d, name, sel, share in self.resend]
+        return order
 
 
 def _frame(

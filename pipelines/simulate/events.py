@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import polars.selectors as cs
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -121,12 +122,18 @@ def stack_rows(parts: list[tuple[list[pl.DataFrame], int]]) -> Rows:
     return Rows(values, codes, ix)
 
 
-def _labels(codes: np.ndarray, labels: tuple[str | None, ...]) -> pa.Array:
-    """Labels of int codes as a string array (negative codes and None labels -> null)."""
-    table = pa.array(labels, pa.string())
-    codes = codes.astype(np.int32)
+def _labels(codes: np.ndarray, labels: tuple[str | None, ...]) -> pa.DictionaryArray:
+    """Labels of int codes as a dictionary-encoded string array (negative codes and None labels -> null).
+
+    Dictionary encoding costs nothing to build, keeps `take` cheap and is what Parquet stores anyway.
+    """
+    codes = codes.astype(np.int8)
     absent = codes < 0
-    return table.take(pa.array(codes, mask=absent if absent.any() else None))
+    for k, label in enumerate(labels):
+        if label is None:
+            absent |= codes == k
+    indices = pa.array(codes, pa.int8(), mask=absent if absent.any() else None)
+    return pa.DictionaryArray.from_arrays(indices, pa.array([x or "" for x in labels], pa.string()))
 
 
 @dataclass
@@ -220,18 +227,23 @@ class Events:
     def height(self) -> int:
         return self.table.num_rows
 
-    def frame(self, rows: np.ndarray | None = None, columns: list[str] | None = None) -> pl.DataFrame:
+    def frame(
+        self, rows: np.ndarray | None = None, columns: list[str] | None = None, *, categorical: bool = False
+    ) -> pl.DataFrame:
         """A polars frame of some rows (default all, in table order) and columns (default WIDE_SCHEMA)."""
-        return to_frame(self.table if columns is None else self.table.select(columns), rows)
+        return to_frame(self.table if columns is None else self.table.select(columns), rows, categorical=categorical)
 
 
-def to_frame(table: pa.Table, rows: np.ndarray | None = None) -> pl.DataFrame:
-    """A polars frame of an Arrow table, or of some of its rows."""
+def to_frame(table: pa.Table, rows: np.ndarray | None = None, *, categorical: bool = False) -> pl.DataFrame:
+    """A polars frame of an Arrow table, or of some of its rows.
+
+    Dictionary-encoded label columns become String columns, or stay Categorical if `categorical`.
+    """
     if rows is not None:
         table = table.take(pa.array(np.asarray(rows, dtype=np.int64)))
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
-    return df
+    return df if categorical else df.with_columns(cs.categorical().cast(pl.String))
 
 
 def ts_strings() -> pl.Expr:

@@ -109,9 +109,13 @@ INPUT_COLUMNS: tuple[str, ...] = ("event_type", *dict.fromkeys(c for cols in _CO
 
 
 def _of_type(ev: pl.DataFrame, event_type: str) -> pl.DataFrame:
-    """Events of one type, with only the columns the rules use (and `_dt` when present)."""
+    """Events of one type, with only the columns the rules use (and `_dt` when present).
+
+    Label columns may come in as Categorical (a cheap encoding of the same strings); the rules see String.
+    """
     cols = _COLUMNS[event_type] + (["_dt"] if "_dt" in ev.columns else [])
-    return ev.lazy().filter(pl.col("event_type") == event_type).select(cols).collect()
+    out = ev.lazy().filter(pl.col("event_type") == event_type).select(cols).collect()
+    return out.with_columns(pl.col(c).cast(pl.String) for c, t in out.schema.items() if t == pl.Categorical)
 
 
 def _in_dates(e: Experiment) -> pl.Expr:
@@ -155,8 +159,10 @@ def _attempts(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, f: _Findings
     first = first.filter(pl.col("arm").is_not_null() & ~pl.col("contaminated"))
     f.add("trigger_variant_mismatch", first.filter(pl.col("variant") != pl.col("arm")))
     first = first.filter(pl.col("variant") == pl.col("arm"))
-    subs = _of_type(ev, "comment_draft_submitted").select(
-        "draft_id", sub_ts="event_ts", sub_id="event_id", sub_hash="text_hash"
+    subs = (
+        _of_type(ev, "comment_draft_submitted")
+        .join(first.select("draft_id"), on="draft_id", how="semi")  # only the drafts that matter (speed)
+        .select("draft_id", sub_ts="event_ts", sub_id="event_id", sub_hash="text_hash")
     )
     f.add("trigger_without_draft", first.filter(~pl.col("draft_id").is_in(subs["draft_id"].implode())))
     att = first.filter(pl.col("draft_id").is_in(subs["draft_id"].implode())).select(
@@ -179,8 +185,10 @@ def _attempts(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, f: _Findings
         .select("draft_id", h_first="sub_hash")
     )
     # deciding post: first comment_posted (ts, event_id) within [trigger ts, trigger ts + 60 min]
-    posts = _of_type(ev, "comment_posted").select(
-        "draft_id", post_ts="event_ts", post_id="event_id", post_hash="text_hash", post_score="toxicity_score"
+    posts = (
+        _of_type(ev, "comment_posted")
+        .join(att.select("draft_id"), on="draft_id", how="semi")
+        .select("draft_id", post_ts="event_ts", post_id="event_id", post_hash="text_hash", post_score="toxicity_score")
     )
     deciding = (
         att.select("draft_id", "trig_ts")
@@ -236,12 +244,16 @@ def user_values(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, att: pl.Da
     toxic = pl.col("toxicity_score") >= e.threshold
     per_post = in_exp.group_by("user_id").agg(posts=pl.len(), toxic_posts=toxic.sum())
     per_pre = pre.group_by("user_id").agg(pre_posts=pl.len(), pre_toxic_posts=toxic.sum())
-    # the author of each in-experiment post (a report's or removal's own user_id is the reporter / remover)
-    owner = in_exp.select("comment_id", author="user_id").unique("comment_id")
-    reports = _of_type(ev, "comment_reported").join(owner, on="comment_id").group_by("author").agg(reports=pl.len())
+    # the author of each in-experiment post (a report's or removal's own user_id is the reporter / remover);
+    # only posts that were reported or removed can match, so only those are looked up (speed)
+    reported, removed = _of_type(ev, "comment_reported"), _of_type(ev, "comment_removed")
+    reacted = pl.concat([reported.select("comment_id"), removed.select("comment_id")])
+    owner = (
+        in_exp.join(reacted, on="comment_id", how="semi").select("comment_id", author="user_id").unique("comment_id")
+    )
+    reports = reported.join(owner, on="comment_id").group_by("author").agg(reports=pl.len())
     rem = (
-        _of_type(ev, "comment_removed")
-        .join(owner, on="comment_id")
+        removed.join(owner, on="comment_id")
         .group_by("author")
         .agg(
             removals=pl.len(),

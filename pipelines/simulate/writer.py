@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .constants import CANARY
@@ -121,10 +122,41 @@ class _Sorted:
 
     @classmethod
     def of(cls, plan: Plan) -> _Sorted:
+        """Merge the original copies (the first plan rows, already in file order) with the other rows."""
         r = plan.rows
-        dt, code = r["dt"].to_numpy(), r["file"].to_numpy()
-        order = np.lexsort((r["ord"].to_numpy(), code, dt))  # cheap: most rows are already in this order
-        return cls(r["row"].to_numpy()[order], r["junk"].to_numpy()[order], dt[order], code[order])
+        n = len(plan.canary)
+        row, junk, dt, code, order = (r[c].to_numpy() for c in ("row", "junk", "dt", "file", "ord"))
+        if not np.array_equal(row[:n], np.arange(n)):
+            raise ValueError("the plan's original copies are not in file order (Plan.to_file_order)")
+        # the other rows (duplicates, junk, blank lines), sorted; ties keep plan order, after originals
+        e = n + np.lexsort((order[n:], code[n:], dt[n:]))
+        # where each goes among the originals: after every original of a smaller (dt, file), and after
+        # those of its own file with ord <= its ord; an int64 key ordered like (dt, file, ord) does it
+        group = dt * (1 << 20) + code
+        if len(e) and n:
+            if int(code.max()) >= 1 << 20:
+                raise OverflowError("file codes too large")
+            start = np.concatenate([[0], np.flatnonzero(np.diff(group[:n])) + 1])
+            rank = np.zeros(n, dtype=np.int64)
+            rank[start[1:]] = 1
+            rank = np.cumsum(rank)  # group rank of each original
+            t0, t1 = int(order[:n].min()), int(order[:n].max())
+            span = t1 - t0 + 3  # original keys in [1, span - 2]; extras clipped to [0, span - 1]
+            key = rank * span + (order[:n] - t0 + 1)
+            lo = np.searchsorted(group[:n], group[e], side="left")
+            hi = np.searchsorted(group[:n], group[e], side="right")
+            own = hi > lo
+            ekey = rank[np.minimum(lo, n - 1)] * span + np.clip(order[e] - t0 + 1, 0, span - 1)
+            pos = np.where(own, np.searchsorted(key, ekey, side="right"), lo)
+        else:
+            pos = np.full(len(e), n, dtype=np.int64)
+        at = pos + np.arange(len(e))  # final positions of the other rows
+        extra = np.zeros(n + len(e), dtype=bool)
+        extra[at] = True
+        merged = np.empty(n + len(e), dtype=np.int64)
+        merged[~extra] = np.arange(n)
+        merged[at] = e
+        return cls(row[merged], junk[merged], dt[merged], code[merged])
 
     def __getitem__(self, sel: slice | np.ndarray) -> _Sorted:
         return _Sorted(self.row[sel], self.junk[sel], self.dt[sel], self.file[sel])
@@ -193,19 +225,31 @@ def _file_table(events: pa.Table, junk: pa.Table, row: np.ndarray, jrow: np.ndar
     return pa.concat_tables(pieces)
 
 
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` (plain Arrow types) with the events table's column types (labels dictionary-encoded)."""
+    columns = []
+    for field in schema:
+        col = table.column(field.name)
+        if pa.types.is_dictionary(field.type):
+            col = pc.dictionary_encode(col).cast(field.type)
+        columns.append(col.cast(field.type))
+    return pa.table(columns, schema=schema)
+
+
 def _write_parquet(path: Path, events: pa.Table, junk: pa.Table, row: np.ndarray, jrow: np.ndarray) -> None:
     table = _file_table(events, junk, row, jrow)
-    schema = PARQUET_SCHEMA
     if path.name.startswith("client-rc"):  # the misconfigured client sends the raw comment text along
         text = pa.array(np.full(table.num_rows, CANARY_TEXT, dtype=object), pa.string())
         table = table.append_column("text", pa.chunked_array([text]))
-        schema = PARQUET_SCHEMA.append(pa.field("text", pa.string()))
+    # Parquet holds plain strings either way; without the Arrow schema (which would name the in-memory
+    # dictionary / large_string types) every reader sees the contract types of PARQUET_SCHEMA
     pq.write_table(
-        table.cast(schema),
+        table,
         path,
         compression="zstd",
         use_dictionary=DICTIONARY_COLUMNS,
         write_statistics=STATISTICS_COLUMNS,
+        store_schema=False,
     )
 
 
@@ -224,7 +268,7 @@ def write_files(root: Path, events: Events, plan: Plan, fmt: str) -> list[Path]:
         for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [len(idx)]]), strict=True):
             paths += _write_day_lines(root, events, plan, rows[a:b], tail[a:b], junk_lines, fmt)
     else:
-        junk = _junk_typed(plan.junk).to_arrow().cast(events.table.schema)
+        junk = _conform(_junk_typed(plan.junk).to_arrow(), events.table.schema)
         typed = rows[~line_only]
         with ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="parquet") as pool:
             pending: list[Future[None]] = []

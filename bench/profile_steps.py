@@ -11,6 +11,7 @@ sql/NAME.sql (run on the finished warehouse).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -35,6 +36,7 @@ def main() -> None:
     p.add_argument("--memory-limit", default=os.environ.get("NUDGE_MEMORY_LIMIT"))
     p.add_argument("--skip-raw", action="store_true", help="reuse the loaded raw layer")
     p.add_argument("--explain", action="append", default=[])
+    p.add_argument("--json", action="store_true", help="print the timings as one JSON object instead")
     args = p.parse_args()
     wh = Path(args.warehouse)
     if not args.skip_raw:
@@ -55,9 +57,12 @@ def main() -> None:
         warehouse.rebuild(con, name)
         timings[name] = time.perf_counter() - t0
     total = time.perf_counter() - t_all
-    for k, v in timings.items():
-        print(f"{v:8.2f}s  {k}")
-    print(f"{total:8.2f}s  total")
+    if args.json:
+        print(json.dumps({"steps": {k: round(v, 3) for k, v in timings.items()}, "total": round(total, 3)}))
+    else:
+        for k, v in timings.items():
+            print(f"{v:8.2f}s  {k}")
+        print(f"{total:8.2f}s  total")
     for name in args.explain:
         subs = warehouse.SUBSTITUTIONS.get(name, {})
         for st in con.extract_statements(warehouse.sql_text(name, **subs)):

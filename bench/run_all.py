@@ -200,6 +200,19 @@ def bench_generator(data: Path, events: int = 3_000_000) -> dict[str, Any]:
             "stdout": m.stdout_tail.strip()[-300:]}
 
 
+# --- where the time goes ----------------------------------------------------------------------------------------
+
+
+def bench_profile(data: Path, size: str = "30m") -> dict[str, Any]:
+    """The SQL steps of `nudge run` timed one by one without Dagster (bench/profile_steps.py)."""
+    sim = simulate(data / f"parquet-{size}", users_for(SIZES[size]), 14, "parquet")
+    m = run([PYTHON, str(BENCH / "profile_steps.py"), "--events", str(data / f"parquet-{size}" / "events"),
+             "--registry", str(data / f"parquet-{size}" / "experiments.yml"),
+             "--warehouse", str(fresh(data / f"profile-{size}.duckdb")), "--json"])
+    assert m.report
+    return {"size": size, "delivered_rows": sim["delivered_rows"], **m.report, "peak_rss_gib": round(m.peak_rss_gib, 3)}
+
+
 # --- report -----------------------------------------------------------------------------------------------------
 
 
@@ -289,6 +302,15 @@ def write_report(results: dict[str, Any]) -> None:
             r = inc[label]
             lines.append(f"| {r['dates_loaded_before']} dates | {r['setup']['seconds']:.1f} s | "
                          f"{r['new_day']['seconds']:.1f} s | {r['new_day']['peak_rss_gib']:.2f} GiB |")
+    prof = b.get("profile")
+    if prof:
+        lines += ["", f"## Where the time goes ({prof['size']}, {prof['delivered_rows']:,} rows)", "",
+                  "The warehouse steps of `nudge run` timed one by one in one process without Dagster "
+                  "(`bench/profile_steps.py`); the rest of a `nudge run` is Python and Dagster start-up, the "
+                  "statistics and the reports.", "", "| step | seconds | share |", "|---|---|---|"]
+        for step, seconds in prof["steps"].items():
+            lines.append(f"| {step} | {seconds:.2f} | {seconds / prof['total']:.0%} |")
+        lines.append(f"| **total** | **{prof['total']:.2f}** | |")
     notes = results.get("notes")
     if notes:
         lines += ["", "## Notes", "", *notes]
@@ -333,8 +355,9 @@ def write_chart(e2e: dict[str, Any]) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=os.environ.get("NUDGE_BENCH_DATA", "/tmp/nudge-bench"))
-    p.add_argument("--only", default="e2e,json,incremental,generator",
-                   help="comma-separated: e2e (also the cost curve), json, incremental, generator")
+    p.add_argument("--only", default="e2e,json,incremental,generator,profile",
+                   help="comma-separated: e2e (also the cost curve), json, incremental, generator, profile")
+    p.add_argument("--profile-size", default="30m")
     p.add_argument("--sizes", default="1m,10m,30m")
     p.add_argument("--json-size", default="3m")
     p.add_argument("--incremental-users", type=int, default=50_000)
@@ -374,6 +397,10 @@ def main() -> None:
     if "json" in only:
         results["benchmarks"]["json"] = bench_json(data, args.json_size)
         print("json", results["benchmarks"]["json"], flush=True)
+        save()
+    if "profile" in only:
+        results["benchmarks"]["profile"] = bench_profile(data, args.profile_size)
+        print("profile", results["benchmarks"]["profile"], flush=True)
         save()
     if "incremental" in only:
         results["benchmarks"]["incremental"] = bench_incremental(data, args.incremental_users)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -116,6 +117,21 @@ def _sampler(rows: Rows, users: UserTable, seed: int) -> Callable[[np.ndarray], 
     return lambda r: to_frame(render(rows.take(r), users, seed))
 
 
+@contextlib.contextmanager
+def _no_huge_pages() -> Iterator[None]:
+    """numpy asks for transparent huge pages for big arrays; where the kernel compacts memory to find them
+    (THP defrag=madvise, a common setting) fresh arrays stall in the kernel: ~1 s of system time per 3 M rows.
+    """
+    multiarray = getattr(getattr(np, "_core", None), "multiarray", None)
+    setter = getattr(multiarray, "_set_madvise_hugepage", None)  # private, hence looked up defensively
+    before = setter(False) if setter is not None else None
+    try:
+        yield
+    finally:
+        if setter is not None:
+            setter(before)
+
+
 def simulate(
     out_dir: Path,
     *,
@@ -131,6 +147,13 @@ def simulate(
         raise ValueError(f"fmt must be 'jsonl' or 'parquet', not {fmt!r}")
     if users < 1 or days < 1:
         raise ValueError("users and days must be positive")
+    with _no_huge_pages():
+        return _simulate(out_dir, users, days, seed, fmt, dirt, start)
+
+
+def _simulate(
+    out_dir: Path, users: int, days: int, seed: int, fmt: Literal["jsonl", "parquet"], dirt: Dirt, start: date
+) -> SimulationSummary:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     last = [t0, time.process_time()]

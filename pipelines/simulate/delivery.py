@@ -113,6 +113,21 @@ def _frame(
     )
 
 
+def _files_by_day(dt: np.ndarray, code: np.ndarray) -> dict[int, list[int]]:
+    """Arrival day -> the sorted distinct file codes of that day (by counting: codes and days are few)."""
+    if len(dt) == 0:
+        return {}
+    codes = np.flatnonzero(np.bincount(code))
+    slot = np.zeros(int(code.max()) + 1, dtype=np.int64)
+    slot[codes] = np.arange(len(codes))
+    d0 = int(dt.min())
+    present = np.flatnonzero(np.bincount((dt - d0) * len(codes) + slot[code]))
+    by_day: dict[int, list[int]] = {}
+    for d, k in zip((present // len(codes) + d0).tolist(), codes[present % len(codes)].tolist(), strict=True):
+        by_day.setdefault(d, []).append(k)
+    return by_day
+
+
 def plan_delivery(
     rng: np.random.Generator,
     rows: Rows,
@@ -175,10 +190,7 @@ def plan_delivery(
             picks.append(rng.choice(pool, min(len(pool), total), replace=False))
         base_rows = np.sort(np.concatenate(picks))
     junk = make_junk(rng, sample(base_rows), dt[base_rows], counts, seed, fmt)
-    day_files = pl.DataFrame({"dt": dt[~canary], "file": code[~canary]}).unique().sort("dt", "file")
-    by_day: dict[int, list[int]] = {}
-    for d, f in day_files.iter_rows():
-        by_day.setdefault(d, []).append(f)
+    by_day = _files_by_day(dt[~canary], code[~canary])
     jdt, jcode, jord = [], [], []
     used_tail: set[tuple[int, int]] = set()
     for j, jr in enumerate(junk):

@@ -91,8 +91,9 @@ def _first_per_user(uidx: np.ndarray, mask: np.ndarray, n_users: int, values: np
     """Per user, the value at the first draft satisfying mask (drafts sorted by user, time)."""
     out = np.full(n_users, empty, dtype=np.int64)
     sel = np.flatnonzero(mask)
-    users, first = np.unique(uidx[sel], return_index=True)
-    out[users] = values[sel[first]]
+    u = uidx[sel]
+    first = np.flatnonzero(np.concatenate([[True], u[1:] != u[:-1]]))  # uidx is sorted
+    out[u[first]] = values[sel[first]]
     return out
 
 
@@ -112,14 +113,15 @@ def make_drafts(
     lam = users["lam"].to_numpy()
     active = rng.random((n_users, n_days)) < np.clip(p_active[:, None] * weekend[None, :], 0.0, 1.0)
     counts = (active * (1 + rng.poisson(np.broadcast_to(lam[:, None], active.shape)))).ravel()
-    uidx = np.repeat(np.repeat(np.arange(n_users, dtype=np.int64), n_days), counts)
-    day = np.repeat(np.tile(np.arange(n_days, dtype=np.int64), n_users), counts)
-    m = len(uidx)
+    cell = np.repeat(np.arange(n_users * n_days, dtype=np.int64), counts)  # (user, day), in that order
+    m = len(cell)
     hour = np.searchsorted(np.cumsum(HOURLY_WEIGHTS) / HOURLY_WEIGHTS.sum(), rng.random(m), side="right")
-    first_day_us = epoch_us(start) - PRE_PERIOD_DAYS * DAY_US
-    ts = first_day_us + day * DAY_US + hour * HOUR_US + rng.integers(0, HOUR_US, m)
-    order = np.lexsort((ts, uidx))
-    uidx, day, ts = uidx[order], day[order], ts[order]
+    in_day = hour * HOUR_US + rng.integers(0, HOUR_US, m)
+    # sorted by (user, time): cells already are, so sort by (cell, time in the day) as one key
+    order = np.argsort(cell * DAY_US + in_day, kind="stable")
+    cell, in_day = cell[order], in_day[order]
+    uidx, day = cell // n_days, cell % n_days
+    ts = epoch_us(start) - PRE_PERIOD_DAYS * DAY_US + day * DAY_US + in_day
     in_exp = day >= PRE_PERIOD_DAYS
 
     # assignment: just before the first draft of the user's first active day in the experiment

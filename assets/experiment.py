@@ -59,12 +59,14 @@ def assignments(warehouse_db: Warehouse) -> dg.MaterializeResult:
 )
 def triggered_attempts(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
+        mode = warehouse.update_attempt_outcomes(con)
         rows = warehouse.rebuild(con, "triggered_attempts")
         outcomes = con.execute(
             "SELECT outcome, count(*) FROM triggered_attempts WHERE exclusion IS NULL GROUP BY 1 ORDER BY 1"
         ).fetchall()
         warehouse.rebuild(con, "experiment_findings")
-    progress.step("triggered_attempts", f"{rows:,} attempts")
+    progress.step("triggered_attempts", f"{rows:,} attempts ({mode} update of the drafts' outcomes)")
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": rows, "outcomes": dg.MetadataValue.json({k: int(v) for k, v in outcomes})}
+        metadata={"dagster/row_count": rows, "outcomes": dg.MetadataValue.json({k: int(v) for k, v in outcomes}),
+                  "draft_outcomes_update": mode}
     )

@@ -53,6 +53,10 @@ def main() -> None:
         timings["raw_events (all dates)"] = time.perf_counter() - t0
     warehouse.write_registry(con, load_registry(Path(args.registry)))
     for name in REBUILDS:
+        if name == "triggered_attempts":
+            t0 = time.perf_counter()
+            mode = warehouse.update_attempt_outcomes(con)
+            timings[f"attempt_outcomes ({mode})"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         warehouse.rebuild(con, name)
         timings[name] = time.perf_counter() - t0

@@ -310,7 +310,8 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
         for day in days:
             # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
             # (sql/events.sql); replacing rows that were already resolved makes it a complete one
-            con.execute("INSERT INTO dedup_pending VALUES ($d, $complete)", {"d": day, "complete": day in had_rows})
+            for pending in ("dedup_pending", "attempts_pending"):
+                con.execute(f"INSERT INTO {pending} VALUES ($d, $complete)", {"d": day, "complete": day in had_rows})
         con.execute("DELETE FROM loaded_partitions WHERE list_contains($days, arrival_date)", {"days": days})
         con.executemany("INSERT INTO loaded_partitions VALUES ($d, $f)",
                         [{"d": date.fromisoformat(p.arrival_date), "f": p.fingerprint} for p in batch])
@@ -417,7 +418,7 @@ def _delivery_substitutions() -> dict[str, str]:
 #: Code-generated text for the SQL files that have placeholders.
 SUBSTITUTIONS: dict[str, dict[str, str]] = {
     "delivery_findings": _delivery_substitutions(),
-    "triggered_attempts": {"window_minutes": str(ATTRIBUTION_WINDOW_MINUTES)},
+    "attempt_outcomes": {"window_minutes": str(ATTRIBUTION_WINDOW_MINUTES)},
     "user_metrics": {"pre_period_days": str(PRE_PERIOD_DAYS)},
     "arm_statistics": {"metric_structs": metric_structs_sql()},
 }
@@ -466,6 +467,53 @@ def rebuild(con: duckdb.DuckDBPyConnection, name: str, **substitutions: str) -> 
         con.execute("ROLLBACK")
         raise
     return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+
+def update_attempt_outcomes(con: duckdb.DuckDBPyConnection) -> str:
+    """Bring attempt_outcomes up to date with the loaded events; return "full", "incremental" or "unchanged".
+
+    Only the drafts with events in the arrival dates loaded since the last update are computed again (their
+    rows replaced), which is exact: an attempt depends on its draft's events and the registry alone. Everything
+    is computed again when that cannot be known: no table yet, another registry, rows that had been processed
+    were replaced (a re-loaded date), or a date older than one already processed was added (its rows may
+    displace kept copies of events of other drafts).
+    """
+    fingerprint = con.execute(
+        "SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM ("
+        " SELECT CAST(x AS VARCHAR) AS r FROM registry_experiments x"
+        " UNION ALL SELECT CAST(v AS VARCHAR) FROM registry_variants v)").fetchall()[0][0]
+    stored = con.execute("SELECT registry_fingerprint FROM attempts_state").fetchall()
+    pending, complete, oldest_pending = con.execute(
+        "SELECT count(*), coalesce(bool_or(complete), false), min(arrival_date) FROM attempts_pending").fetchall()[0]
+    processed_until = con.execute(
+        "SELECT max(arrival_date) FROM loaded_partitions "
+        "WHERE arrival_date NOT IN (SELECT arrival_date FROM attempts_pending)").fetchall()[0][0]
+    incremental = (
+        table_exists(con, "attempt_outcomes") and bool(stored) and stored[0][0] == fingerprint and not complete
+        and (processed_until is None or oldest_pending is None or oldest_pending > processed_until)
+    )
+    mode = "unchanged" if incremental and not pending else "incremental" if incremental else "full"
+    window = SUBSTITUTIONS["attempt_outcomes"]["window_minutes"]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if mode == "full":
+            run_sql(con, "attempt_outcomes", head="CREATE OR REPLACE TABLE attempt_outcomes AS", scope="",
+                    window_minutes=window)
+        elif mode == "incremental":
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE touched_drafts AS SELECT DISTINCT draft_id FROM raw_events "
+                "WHERE arrival_date IN (SELECT arrival_date FROM attempts_pending) AND draft_id IS NOT NULL")
+            con.execute("DELETE FROM attempt_outcomes WHERE draft_id IN (SELECT draft_id FROM touched_drafts)")
+            run_sql(con, "attempt_outcomes", head="INSERT INTO attempt_outcomes BY NAME",
+                    scope="AND draft_id IN (SELECT draft_id FROM touched_drafts)", window_minutes=window)
+        con.execute("DELETE FROM attempts_pending")
+        con.execute("DELETE FROM attempts_state")
+        con.execute("INSERT INTO attempts_state VALUES ($f)", {"f": fingerprint})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return mode
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

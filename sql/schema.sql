@@ -11,6 +11,9 @@ CREATE TABLE IF NOT EXISTS raw_events (
 -- Arrival dates loaded since the last first-delivery resolution; `complete` when rows that had been resolved
 -- were replaced (their event ids may have lost their kept copy, so every event id is looked at again).
 CREATE TABLE IF NOT EXISTS dedup_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
+-- The same for attempt_outcomes (sql/attempt_outcomes.sql), and the registry it was last computed with.
+CREATE TABLE IF NOT EXISTS attempts_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts_state (registry_fingerprint VARCHAR NOT NULL);
 -- What each arrival date was loaded from (its files' names, sizes, times and the checking rules), so an
 -- unchanged partition is not read again.
 CREATE TABLE IF NOT EXISTS loaded_partitions (arrival_date DATE NOT NULL, fingerprint VARCHAR NOT NULL);

@@ -1,49 +1,15 @@
--- Every prompted (or, in control, would-have-been-prompted) attempt and its outcome
--- (docs/definitions.md §4): the first nudge_triggered of each draft; outcome from comment_posted in the
--- 60-minute window, compared by text_hash with the triggering submission. Never from nudge_response.
--- Attempts that cannot be analysed keep their row with the reason in `exclusion`.
+-- Every prompted (or, in control, would-have-been-prompted) attempt and its outcome (docs/definitions.md §4):
+-- the draft-level rows of sql/attempt_outcomes.sql with the user's arm. Attempts that cannot be analysed keep
+-- their row with the reason in `exclusion`. Rebuilt in full each time (one row per attempt: small next to the
+-- events), because a late or contradicting assignment changes the exclusion of earlier attempts.
 CREATE OR REPLACE TABLE triggered_attempts AS
-WITH first_trigger AS (
-  SELECT e.experiment_id, e.draft_id, e.user_id, e.variant, e.event_id AS trigger_event_id,
-         e.event_ts AS triggered_at, e.arrival_date, e.shown
-  FROM events e
-  JOIN registry_variants v ON v.experiment_id = e.experiment_id AND v.variant = e.variant
-  WHERE e.event_type = 'nudge_triggered'
-  QUALIFY row_number() OVER (PARTITION BY e.experiment_id, e.draft_id ORDER BY e.event_ts, e.event_id) = 1
-), submission AS (
-  SELECT t.trigger_event_id, s.text_hash, s.toxicity_score
-  FROM first_trigger t
-  JOIN events s ON s.draft_id = t.draft_id AND s.event_type = 'comment_draft_submitted'
-  QUALIFY row_number() OVER (
-    PARTITION BY t.trigger_event_id
-    ORDER BY s.event_ts <= t.triggered_at DESC,
-             CASE WHEN s.event_ts <= t.triggered_at THEN s.event_ts END DESC,
-             CASE WHEN s.event_ts <= t.triggered_at THEN s.event_id END DESC,
-             s.event_ts, s.event_id) = 1
-), deciding_post AS (
-  SELECT t.trigger_event_id, p.text_hash, p.toxicity_score, p.event_ts AS posted_at
-  FROM first_trigger t
-  JOIN events p ON p.draft_id = t.draft_id AND p.event_type = 'comment_posted'
-   AND p.event_ts BETWEEN t.triggered_at AND t.triggered_at + INTERVAL {window_minutes} MINUTE
-  QUALIFY row_number() OVER (PARTITION BY t.trigger_event_id ORDER BY p.event_ts, p.event_id) = 1
-)
-SELECT t.experiment_id, t.user_id, t.draft_id, t.variant, t.trigger_event_id, t.triggered_at, t.arrival_date,
-       t.shown, s.toxicity_score AS draft_score,
-       CASE WHEN s.toxicity_score >= x.band_edge THEN 2 ELSE 1 END AS toxicity_band,
-       CASE WHEN p.trigger_event_id IS NULL THEN 'withdrawn'
-            WHEN p.text_hash <> s.text_hash THEN 'changed'
-            ELSE 'posted_unchanged' END AS outcome,
-       p.posted_at, p.toxicity_score AS posted_score,
-       (p.trigger_event_id IS NOT NULL AND p.text_hash <> s.text_hash AND p.toxicity_score < x.trigger_threshold)
-         AS defused,
-       CASE WHEN CAST(t.triggered_at AS DATE) NOT BETWEEN x.start_date AND x.end_date THEN 'outside_experiment_dates'
+SELECT o.* EXCLUDE (has_submission),
+       CASE WHEN CAST(o.triggered_at AS DATE) NOT BETWEEN x.start_date AND x.end_date THEN 'outside_experiment_dates'
             WHEN a.user_id IS NULL THEN 'trigger_without_assignment'
             WHEN a.contaminated THEN 'contaminated_user'
-            WHEN a.variant <> t.variant THEN 'trigger_variant_mismatch'
-            WHEN s.trigger_event_id IS NULL THEN 'trigger_without_draft'
+            WHEN a.variant <> o.variant THEN 'trigger_variant_mismatch'
+            WHEN NOT o.has_submission THEN 'trigger_without_draft'
        END AS exclusion
-FROM first_trigger t
-JOIN registry_experiments x ON x.experiment_id = t.experiment_id
-LEFT JOIN assignments a ON a.experiment_id = t.experiment_id AND a.user_id = t.user_id
-LEFT JOIN submission s ON s.trigger_event_id = t.trigger_event_id
-LEFT JOIN deciding_post p ON p.trigger_event_id = t.trigger_event_id;
+FROM attempt_outcomes o
+JOIN registry_experiments x ON x.experiment_id = o.experiment_id
+LEFT JOIN assignments a ON a.experiment_id = o.experiment_id AND a.user_id = o.user_id;

@@ -1,0 +1,51 @@
+-- The draft-level part of every triggered attempt (docs/definitions.md §4): the first nudge_triggered of each
+-- draft and its outcome from comment_posted in the 60-minute window, compared by text_hash with the triggering
+-- submission. Never from nudge_response. Everything here depends only on the events of the attempt's own
+-- draft and on the registry, so after a nightly load only the drafts with events in the new arrival dates are
+-- computed again: the head placeholder is the full rebuild (CREATE OR REPLACE) or the insert of those drafts,
+-- and the scope placeholder limits the events read to them (the temp table touched_drafts) or is empty. Which user is in which arm
+-- (assignments) is joined later, by sql/triggered_attempts.sql.
+{head}
+WITH draft_events AS NOT MATERIALIZED (
+  SELECT experiment_id, draft_id, user_id, variant, event_id, event_ts, arrival_date, shown, event_type, text_hash,
+         toxicity_score
+  FROM events
+  WHERE event_type IN ('nudge_triggered', 'comment_draft_submitted', 'comment_posted') {scope}
+), first_trigger AS (
+  SELECT e.experiment_id, e.draft_id, e.user_id, e.variant, e.event_id AS trigger_event_id,
+         e.event_ts AS triggered_at, e.arrival_date, e.shown
+  FROM draft_events e
+  JOIN registry_variants v ON v.experiment_id = e.experiment_id AND v.variant = e.variant
+  WHERE e.event_type = 'nudge_triggered'
+  QUALIFY row_number() OVER (PARTITION BY e.experiment_id, e.draft_id ORDER BY e.event_ts, e.event_id) = 1
+), submission AS (
+  SELECT t.trigger_event_id, s.text_hash, s.toxicity_score
+  FROM first_trigger t
+  JOIN draft_events s ON s.draft_id = t.draft_id AND s.event_type = 'comment_draft_submitted'
+  QUALIFY row_number() OVER (
+    PARTITION BY t.trigger_event_id
+    ORDER BY s.event_ts <= t.triggered_at DESC,
+             CASE WHEN s.event_ts <= t.triggered_at THEN s.event_ts END DESC,
+             CASE WHEN s.event_ts <= t.triggered_at THEN s.event_id END DESC,
+             s.event_ts, s.event_id) = 1
+), deciding_post AS (
+  SELECT t.trigger_event_id, p.text_hash, p.toxicity_score, p.event_ts AS posted_at
+  FROM first_trigger t
+  JOIN draft_events p ON p.draft_id = t.draft_id AND p.event_type = 'comment_posted'
+   AND p.event_ts BETWEEN t.triggered_at AND t.triggered_at + INTERVAL {window_minutes} MINUTE
+  QUALIFY row_number() OVER (PARTITION BY t.trigger_event_id ORDER BY p.event_ts, p.event_id) = 1
+)
+SELECT t.experiment_id, t.user_id, t.draft_id, t.variant, t.trigger_event_id, t.triggered_at, t.arrival_date,
+       t.shown, s.toxicity_score AS draft_score,
+       CASE WHEN s.toxicity_score >= x.band_edge THEN 2 ELSE 1 END AS toxicity_band,
+       CASE WHEN p.trigger_event_id IS NULL THEN 'withdrawn'
+            WHEN p.text_hash <> s.text_hash THEN 'changed'
+            ELSE 'posted_unchanged' END AS outcome,
+       p.posted_at, p.toxicity_score AS posted_score,
+       (p.trigger_event_id IS NOT NULL AND p.text_hash <> s.text_hash AND p.toxicity_score < x.trigger_threshold)
+         AS defused,
+       s.trigger_event_id IS NOT NULL AS has_submission
+FROM first_trigger t
+JOIN registry_experiments x ON x.experiment_id = t.experiment_id
+LEFT JOIN submission s ON s.trigger_event_id = t.trigger_event_id
+LEFT JOIN deciding_post p ON p.trigger_event_id = t.trigger_event_id;

@@ -5,6 +5,7 @@ known must fall back to the full rebuild."""
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -102,3 +103,36 @@ def test_another_registry_rebuilds_everything(log: Path, tmp_path: Path) -> None
     warehouse.rebuild(con, "events")
     con.execute("UPDATE registry_experiments SET band_edge = band_edge + 0.01")  # e.g. an edited experiments.yml
     assert warehouse.update_attempt_outcomes(con) == "full"
+
+
+def test_daily_looks_equal_a_direct_count_of_each_day(log: Path, tmp_path: Path) -> None:
+    """sql/daily_arm_statistics.sql sums each user's changes; here every look is counted from scratch."""
+    con = _connect(tmp_path / "w.duckdb")
+    _load(con, log, ingest.arrival_dates(log / "events"))
+    _analyse(con, log)
+    warehouse.rebuild(con, "daily_arm_statistics")
+    attempts = con.execute(
+        "SELECT a.experiment_id, a.variant, a.user_id, CAST(a.triggered_at AS DATE), "
+        "a.outcome IN ('withdrawn', 'changed'), x.start_date, x.end_date "
+        "FROM triggered_attempts a JOIN registry_experiments x USING (experiment_id) WHERE a.exclusion IS NULL"
+    ).fetchall()
+    assert attempts
+    last_day = max(r[3] for r in attempts)
+    start, end = attempts[0][5], attempts[0][6]
+    expected = {}
+    day = start
+    while day <= min(end, last_day):
+        per_user: dict[tuple[str, str, str], list[int]] = {}
+        for exp, variant, user, when, success, *_ in attempts:
+            if when <= day:
+                md = per_user.setdefault((exp, variant, user), [0, 0])
+                md[0] += int(success)
+                md[1] += 1
+        for (exp, variant, _), (m, d) in per_user.items():
+            s = expected.setdefault((exp, variant, day), [0, 0, 0, 0, 0, 0])
+            for i, v in enumerate((1, m, m * m, d, d * d, m * d)):
+                s[i] += v
+        day = date.fromordinal(day.toordinal() + 1)
+    got = {(e, v, d): [n, *map(int, rest)] for e, v, d, _, n, *rest in con.execute(
+        "SELECT * FROM daily_arm_statistics").fetchall()}
+    assert got == expected

@@ -92,8 +92,7 @@ def raw_events(
 )
 def events(warehouse_db: Warehouse, paths: NudgeConfig) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
-        rows = warehouse.rebuild(con, "events")
-        warehouse.rebuild(con, "delivery_findings")
+        rows, findings_update = warehouse.resolve_duplicates(con)
         dupes = con.execute(
             "SELECT coalesce(sum(count), 0) FROM delivery_findings WHERE reason = 'duplicate_event'"
         ).fetchall()[0][0]
@@ -103,7 +102,8 @@ def events(warehouse_db: Warehouse, paths: NudgeConfig) -> Iterator[dg.Materiali
         ).fetchall()
         newest = con.execute("SELECT max(arrival_date) FROM ingested_files").fetchall()[0][0]
     progress.step("events", f"{rows:,} distinct events, {int(dupes):,} duplicate deliveries dropped")
-    yield dg.MaterializeResult(metadata={"dagster/row_count": rows, "duplicates_dropped": int(dupes)})
+    yield dg.MaterializeResult(metadata={"dagster/row_count": rows, "duplicates_dropped": int(dupes),
+                                         "delivery_findings_update": findings_update})
     too_dirty = {d: round(float(s), 4) for d, s in shares if s > paths.max_quarantine_share}
     yield dg.AssetCheckResult(
         check_name="quarantine_share_within_limit", passed=not too_dirty,

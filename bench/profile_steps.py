@@ -53,6 +53,13 @@ def main() -> None:
         timings["raw_events (all dates)"] = time.perf_counter() - t0
     warehouse.write_registry(con, load_registry(Path(args.registry)))
     for name in REBUILDS:
+        if name == "delivery_findings":
+            continue  # with events
+        if name == "events":
+            t0 = time.perf_counter()
+            _, mode = warehouse.resolve_duplicates(con)
+            timings[f"events + delivery_findings ({mode})"] = time.perf_counter() - t0
+            continue
         if name == "triggered_attempts":
             t0 = time.perf_counter()
             mode = warehouse.update_attempt_outcomes(con)

@@ -412,6 +412,8 @@ def _delivery_substitutions() -> dict[str, str]:
     return {
         "content_columns": ", ".join(f"r.{c}" for c in content),
         "same_content": " AND ".join(f"c.{c} IS NOT DISTINCT FROM f.{c}" for c in content),
+        "head": "CREATE OR REPLACE TABLE delivery_findings AS",
+        "dates": "",
     }
 
 
@@ -467,6 +469,29 @@ def rebuild(con: duckdb.DuckDBPyConnection, name: str, **substitutions: str) -> 
         con.execute("ROLLBACK")
         raise
     return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+
+def resolve_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """sql/events.sql, then sql/delivery_findings.sql, in one transaction; return the number of distinct events
+    and how delivery_findings was brought up to date: "full", or "incremental" (only the arrival dates whose
+    copies were looked at, when only the event ids of newly loaded dates were)."""
+    extra, params = _first_delivery_scope(con)
+    incremental = extra["scope"] != "" and table_exists(con, "delivery_findings")
+    findings = dict(SUBSTITUTIONS["delivery_findings"])
+    if incremental:
+        findings["head"] = ("DELETE FROM delivery_findings WHERE arrival_date IN (SELECT arrival_date FROM "
+                            "redelivery_dates);\nINSERT INTO delivery_findings BY NAME")
+        findings["dates"] = "AND r.arrival_date IN (SELECT arrival_date FROM redelivery_dates)"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _drop_events_table(con)
+        run_sql(con, "events", params, **extra)
+        run_sql(con, "delivery_findings", None, **findings)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(con.execute("SELECT count(*) FROM events").fetchall()[0][0]), "incremental" if incremental else "full"
 
 
 def update_attempt_outcomes(con: duckdb.DuckDBPyConnection) -> str:

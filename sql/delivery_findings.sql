@@ -1,18 +1,23 @@
 -- Redundant copies of already delivered events, per arrival date of the copy; `conflicting` when the copy's
 -- content differs from the kept one (the contract promises identical content). Which copy is kept is
 -- decided by sql/events.sql (raw_events.first_delivery: NULL for an only copy). Only the copies of
--- redelivered events are read: the filter on the boolean column skips every other row before its content
--- is fetched.
-CREATE OR REPLACE TABLE delivery_findings AS
+-- redelivered events are read. The head and dates placeholders make it the whole table, or — after a
+-- nightly load — only the arrival dates whose copies sql/events.sql looked at (temp table redelivery_dates):
+-- no other date's copies or their kept copies changed.
+{head}
 WITH copies AS MATERIALIZED (
-  SELECT r.arrival_date, r.event_id, r.first_delivery, {content_columns}
+  SELECT r.arrival_date, r.event_id, {content_columns}
   FROM raw_events r
-  WHERE r.first_delivery IS NOT NULL
+  WHERE r.first_delivery = false {dates}
+), kept AS MATERIALIZED (
+  SELECT r.event_id, {content_columns}
+  FROM raw_events r
+  WHERE r.first_delivery AND r.event_id IN (SELECT event_id FROM copies)
 )
 SELECT c.arrival_date, 'duplicate_event' AS reason, count(*) AS count
-FROM copies c WHERE NOT c.first_delivery GROUP BY ALL
+FROM copies c GROUP BY ALL
 UNION ALL
 SELECT c.arrival_date, 'conflicting_duplicate' AS reason, count(*) AS count
-FROM copies c JOIN copies f ON f.event_id = c.event_id AND f.first_delivery
-WHERE NOT c.first_delivery AND NOT ({same_content})
+FROM copies c JOIN kept f ON f.event_id = c.event_id
+WHERE NOT ({same_content})
 GROUP BY ALL;

@@ -20,6 +20,9 @@ SELECT arrival_date, source_file, line_no,
 FROM raw_events
 WHERE hash(event_id) IN (SELECT h FROM redelivered);
 
+-- the arrival dates whose copies were looked at: only their duplicate findings can change
+CREATE OR REPLACE TEMP TABLE redelivery_dates AS SELECT DISTINCT arrival_date FROM redelivery_ranks;
+
 UPDATE raw_events SET first_delivery = k.kept
 FROM redelivery_ranks k
 WHERE raw_events.arrival_date = k.arrival_date AND raw_events.source_file = k.source_file

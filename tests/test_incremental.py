@@ -15,7 +15,8 @@ from pipelines import ingest, warehouse
 from pipelines.registry import load_registry
 from pipelines.simulate import simulate
 
-COMPARED = ("attempt_outcomes", "triggered_attempts")
+COMPARED = ("attempt_outcomes", "triggered_attempts", "delivery_findings")
+FINDINGS_MODES: list[str] = []
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 def _analyse(con: duckdb.DuckDBPyConnection, log: Path) -> str:
     """The steps of the events, registry, assignments and triggered_attempts assets, in their order."""
-    warehouse.rebuild(con, "events")
+    FINDINGS_MODES.append(warehouse.resolve_duplicates(con)[1])
     warehouse.write_registry(con, load_registry(log / "experiments.yml"))
     warehouse.rebuild(con, "assignments")
     mode = warehouse.update_attempt_outcomes(con)
@@ -68,10 +69,13 @@ def test_day_by_day_equals_one_full_rebuild(log: Path, tmp_path: Path) -> None:
     con = _connect(tmp_path / "nightly.duckdb")
     dates = ingest.arrival_dates(log / "events")
     modes = []
+    FINDINGS_MODES.clear()
     for d in dates:
         _load(con, log, [d])
         modes.append(_analyse(con, log))
     assert modes[0] == "full" and set(modes[1:]) == {"incremental"}
+    assert "incremental" in FINDINGS_MODES  # the nightly path of delivery_findings was taken
+    assert con.execute("SELECT count(*) FROM delivery_findings WHERE reason = 'duplicate_event'").fetchall()[0][0]
     assert _analyse(con, log) == "unchanged"  # nothing new: nothing recomputed
     _assert_same_as_full_rebuild(con, log, tmp_path)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from pipelines import warehouse
 
@@ -22,17 +23,42 @@ DEMO_DIR = Path(".nudge-demo")
 
 
 class Warehouse(DuckDBResource):
-    """The DuckDB warehouse file: one short-lived connection per step, closed on errors too."""
+    """The DuckDB warehouse file: one connection per run and process, closed when the run ends (failed or not).
+
+    Every step of an in-process run (`nudge run`) shares it, with DuckDB's cache of what the previous step
+    wrote; with the multiprocess executor (the UI) each step's process has its own. Outside a run,
+    :meth:`get_connection` opens a connection for the ``with`` block only.
+    """
 
     memory_limit: str | None = None
+    _run_connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
-    @contextmanager
-    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._run_connection = self._open()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run_connection is not None:
+            self._run_connection.close()
+            self._run_connection = None
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(self.database, config={"custom_user_agent": "nudge-impact", **self.connection_config})
         try:
             warehouse.configure(con, memory_limit=self.memory_limit)
             warehouse.ensure_schema(con)
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._run_connection is not None:
+            yield self._run_connection
+            return
+        con = self._open()
+        try:
             yield con
         finally:
             con.close()

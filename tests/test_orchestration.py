@@ -32,7 +32,9 @@ def two_day_log(tmp_path: Path) -> Settings:
 def sensor_result(settings: Settings, instance: dg.DagsterInstance) -> dg.SensorResult:
     defs = build_definitions(settings)
     sensor = defs.get_sensor_def("new_arrival_dates")
-    context = dg.build_sensor_context(instance=instance, resources=settings.resources(), definitions=defs)
+    # the resources the sensor asks for (as the daemon gives them): the warehouse is opened only by runs
+    context = dg.build_sensor_context(instance=instance, resources={"paths": settings.resources()["paths"]},
+                                      definitions=defs)
     result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
@@ -66,7 +68,8 @@ def test_nightly_schedule_picks_up_tomorrows_folder(tmp_path: Path) -> None:
         instance.add_dynamic_partitions(ARRIVAL_DATES, ["2026-03-02", "2026-03-03"])
         (settings.events_root / "dt=2026-03-04").mkdir()
         (settings.events_root / "dt=2026-03-04" / "part-0.jsonl").write_text("")
-        context = dg.build_schedule_context(instance_ref=instance.get_ref(), resources=settings.resources(),
+        context = dg.build_schedule_context(instance_ref=instance.get_ref(),
+                                            resources={"paths": settings.resources()["paths"]},
                                             repository_def=defs.get_repository_def(),
                                             scheduled_execution_time=datetime(2026, 3, 5, 2, tzinfo=UTC))
         requests = schedule.evaluate_tick(context).run_requests or []
@@ -100,5 +103,21 @@ def test_a_failing_step_releases_the_warehouse_file(tmp_path: Path) -> None:
         con.execute("CREATE TABLE t AS SELECT 1 AS x")
         raise RuntimeError("boom")
     # another process can open the file for writing: no connection was left open here
+    code = f"import duckdb; duckdb.connect({str(tmp_path / 'w.duckdb')!r}).execute('SELECT * FROM t').fetchall()"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_failing_run_releases_the_warehouse_file(tmp_path: Path) -> None:
+    """Within a run the steps share one connection; it is closed when the run ends, failed or not."""
+
+    @dg.asset
+    def breaks_after_writing(warehouse_db: Warehouse) -> None:
+        with warehouse_db.get_connection() as con:
+            con.execute("CREATE TABLE t AS SELECT 1 AS x")
+        raise RuntimeError("boom")
+
+    result = dg.materialize([breaks_after_writing], resources={"warehouse_db": Warehouse(
+        database=str(tmp_path / "w.duckdb"))}, raise_on_error=False)
+    assert not result.success
     code = f"import duckdb; duckdb.connect({str(tmp_path / 'w.duckdb')!r}).execute('SELECT * FROM t').fetchall()"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -27,7 +27,7 @@ def experiment_reports(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.Materi
     experiments = load_registry(paths.registry)
     reports_dir = Path(paths.reports_dir)
     with warehouse_db.get_connection() as con:
-        written = build_reports(con, experiments, reports_dir)
+        written = build_reports(con, experiments, reports_dir, rejected_limit=paths.max_quarantine_share)
     progress.step("experiment_reports", f"{len(written.paths)} files in {paths.reports_dir}")
     metadata: dict[str, dg.MetadataValue] = {
         "headline": dg.MetadataValue.md(headline_markdown(written.summaries)),

@@ -42,12 +42,14 @@ def write_reports(con: duckdb.DuckDBPyConnection, experiments: list[Experiment],
     return build_reports(con, experiments, reports_dir).paths
 
 
-def build_reports(con: duckdb.DuckDBPyConnection, experiments: list[Experiment], reports_dir: Path) -> Written:
-    """Write every experiment's report (or its withheld notice) and the index; return paths and summaries."""
+def build_reports(con: duckdb.DuckDBPyConnection, experiments: list[Experiment], reports_dir: Path, *,
+                  rejected_limit: float = 0.05) -> Written:
+    """Write every experiment's report (or its withheld notice) and the index; return paths and summaries.
+    ``rejected_limit``: the raw-layer check's limit on rejected rows, which the trust banner applies too."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     out = Written()
     for exp in experiments:
-        data = report_data.load(con, exp)
+        data = report_data.load(con, exp, rejected_limit=rejected_limit)
         srm = data.srm_overall
         if srm is not None and not srm["passed"]:
             out.paths += write_withheld_report(con, exp, reports_dir, update_index=False)

@@ -36,6 +36,9 @@ class ReportData:
     rows_rejected: int = 0
     first_arrival: date | None = None
     last_arrival: date | None = None
+    #: share of rejected rows above which the result is not trusted: the raw-layer check's limit
+    #: (NUDGE_MAX_QUARANTINE_SHARE, NudgeConfig.max_quarantine_share), so the banner and the check agree
+    rejected_limit: float = 0.05
 
     def overall(self, metric: str) -> list[Row]:
         """The results of ``metric`` over all users (segment 'all'), one per treatment arm, in registry order."""
@@ -73,10 +76,10 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict[str
     return fetch_dicts(con, sql, params) if _table_exists(con, table) else []
 
 
-def load(con: duckdb.DuckDBPyConnection, exp: Experiment) -> ReportData:
+def load(con: duckdb.DuckDBPyConnection, exp: Experiment, *, rejected_limit: float = 0.05) -> ReportData:
     """Read the aggregates of one experiment."""
     p = {"e": exp.id}
-    data = ReportData(exp)
+    data = ReportData(exp, rejected_limit=rejected_limit)
     data.results = _rows(con, "experiment_results", "SELECT * FROM experiment_results WHERE experiment_id = $e "
                          "ORDER BY metric, segment_dim, segment_value, variant", p)
     data.daily = _rows(con, "daily_results", "SELECT * FROM daily_results WHERE experiment_id = $e "

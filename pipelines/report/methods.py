@@ -144,13 +144,14 @@ def _label(m: Metric, lang: Lang) -> str:
     return m.label_de if lang == "de" else m.label_en
 
 
-def methods_html(exp: Experiment, lang: Lang) -> str:
-    """The methods section (HTML fragment) for one experiment."""
+def methods_html(exp: Experiment, lang: Lang, *, rejected_limit: float = 0.05) -> str:
+    """The methods section (HTML fragment) for one experiment; ``rejected_limit`` as in ReportData."""
     values = {
         "threshold": number(exp.trigger_threshold, lang, 2), "edge": number(exp.band_edge, lang, 2),
         "window": ATTRIBUTION_WINDOW_MINUTES, "pre": PRE_PERIOD_DAYS, "level": number((1 - ALPHA) * 100, lang, 0),
         "alpha": number(ALPHA, lang, 2), "margin": percent(exp.guardrail_margin, lang, 1),
-        "rej_fail": percent(trust.REJECTED_FAIL, lang, 0), "rej_caution": percent(trust.REJECTED_CAUTION, lang, 0),
+        "rej_fail": percent(rejected_limit, lang, 0),
+        "rej_caution": percent(min(trust.REJECTED_CAUTION, rejected_limit), lang, 0),
         "cont_fail": percent(trust.CONTAMINATED_FAIL, lang, 0),
         "una_fail": percent(trust.UNATTRIBUTED_FAIL, lang, 0), "una_caution": percent(trust.UNATTRIBUTED_CAUTION,
                                                                                        lang, 0),

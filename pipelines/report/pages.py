@@ -192,6 +192,7 @@ def report_page(data: ReportData, lang: Lang) -> str:
     """The whole report of one experiment in one language."""
     exp = data.experiment
     trust = assess(data, lang)
+    methods = methods_html(exp, lang, rejected_limit=data.rejected_limit)
     figs = [
         (figures.funnel, "fig-funnel", "fig_funnel", "cap_funnel"),
         (figures.forest, "fig-forest", "fig_forest", "cap_forest"),
@@ -219,7 +220,7 @@ def report_page(data: ReportData, lang: Lang) -> str:
         + f'<section id="figures"><h2>{t("figures", lang)}</h2>{fig_html}</section>'
         + f'<section id="all_metrics"><h2>{t("all_metrics", lang)}</h2>{_metrics_table(data, lang)}</section>'
         + f'<section id="data_quality"><h2>{t("data_quality", lang)}</h2>{_quality_table(data, lang)}</section>'
-        + f'<section id="methods"><h2>{t("methods", lang)}</h2>{methods_html(exp, lang)}</section>'
+        + f'<section id="methods"><h2>{t("methods", lang)}</h2>{methods}</section>'
         + f"<footer>{t('generated', lang, when=_now(), last=day(data.last_arrival, lang))}</footer></body></html>"
     )
 

@@ -20,8 +20,7 @@ from pipelines.report.text import Lang, day, integer, p_value, percent, t
 
 Level = Literal["ok", "caution", "fail"]
 
-REJECTED_FAIL = 0.05  # share of rows read rejected as malformed (the same limit as the raw-layer check)
-REJECTED_CAUTION = 0.01
+REJECTED_CAUTION = 0.01  # share of rows read rejected as malformed; the red limit is data.rejected_limit
 CONTAMINATED_FAIL = 0.01  # share of assigned users seen in two arms
 UNATTRIBUTED_FAIL = 0.05  # share of prompts of the experiment that could not be attributed to an arm
 UNATTRIBUTED_CAUTION = 0.01
@@ -60,10 +59,10 @@ def assess(data: ReportData, lang: Lang) -> Trust:
                           for r in off_plan)
         trust.flag("caution", t("srm_segment", lang, segments=names))
     rejected = _share(data.rows_rejected, data.rows_read)
-    if rejected > REJECTED_FAIL:
-        trust.flag("fail", t("quarantine_high", lang, share=percent(rejected, lang), limit=percent(REJECTED_FAIL,
+    if rejected > data.rejected_limit:
+        trust.flag("fail", t("quarantine_high", lang, share=percent(rejected, lang), limit=percent(data.rejected_limit,
                                                                                                     lang, 0)))
-    elif rejected > REJECTED_CAUTION:
+    elif rejected > min(REJECTED_CAUTION, data.rejected_limit):
         trust.flag("caution", t("quarantine_some", lang, share=percent(rejected, lang)))
     assigned = sum(data.assigned().values())
     contaminated = data.quality_count("contaminated_user")

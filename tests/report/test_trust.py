@@ -52,6 +52,18 @@ def test_many_rejected_rows_are_red_some_are_amber(data: ReportData) -> None:
     assert trust.level == "caution" and any("2,0 %" in r for r in trust.reasons)
 
 
+def test_the_rejected_row_limit_is_the_raw_checks_setting(data: ReportData) -> None:
+    """A team that allows 10 % rejected rows (NUDGE_MAX_QUARANTINE_SHARE) gets the same limit in the banner
+    and in the methods text as in the raw-layer check."""
+    bad = copy.deepcopy(data)
+    bad.rows_read, bad.rows_rejected = 1000, 80
+    bad.rejected_limit = 0.10
+    assert assess(bad, "en").level == "caution"
+    assert "more than 10 % of the rows read" in report_page(bad, "en")
+    bad.rows_rejected = 120
+    assert assess(bad, "en").level == "fail"
+
+
 def test_contamination_above_one_percent_is_red(data: ReportData) -> None:
     bad = copy.deepcopy(data)
     assigned = sum(bad.assigned().values())

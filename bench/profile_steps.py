@@ -24,8 +24,10 @@ import duckdb  # noqa: E402
 from pipelines import ingest, warehouse  # noqa: E402
 from pipelines.registry import load_registry  # noqa: E402
 
-REBUILDS = ("events", "delivery_findings", "assignments", "triggered_attempts", "experiment_findings",
-            "user_metrics", "arm_statistics", "sample_ratio_counts", "daily_arm_statistics", "data_quality")
+#: After the raw layer, in the assets' order: duplicates (events + delivery_findings), then these rebuilds;
+#: attempt_outcomes is brought up to date before triggered_attempts.
+REBUILDS = ("assignments", "triggered_attempts", "experiment_findings", "user_metrics", "arm_statistics",
+            "sample_ratio_counts", "daily_arm_statistics", "data_quality")
 
 
 def main() -> None:
@@ -52,14 +54,10 @@ def main() -> None:
         warehouse.load_arrival_dates(con, Path(args.events), ingest.arrival_dates(Path(args.events)))
         timings["raw_events (all dates)"] = time.perf_counter() - t0
     warehouse.write_registry(con, load_registry(Path(args.registry)))
+    t0 = time.perf_counter()
+    _, mode = warehouse.resolve_duplicates(con)
+    timings[f"events + delivery_findings ({mode})"] = time.perf_counter() - t0
     for name in REBUILDS:
-        if name == "delivery_findings":
-            continue  # with events
-        if name == "events":
-            t0 = time.perf_counter()
-            _, mode = warehouse.resolve_duplicates(con)
-            timings[f"events + delivery_findings ({mode})"] = time.perf_counter() - t0
-            continue
         if name == "triggered_attempts":
             t0 = time.perf_counter()
             mode = warehouse.update_attempt_outcomes(con)

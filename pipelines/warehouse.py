@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,6 +41,18 @@ _log = logging.getLogger(__name__)
 #: and benchmarks: the fast path is expected to hold for every readable log.
 FALLBACKS: list[str] = []
 EVENT_COLUMNS = ", ".join(f.name for f in FIELDS)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Everything in the block is committed together, or rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def sql_text(name: str, **substitutions: str) -> str:
@@ -175,10 +188,9 @@ def load_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arriva
                              {"d": day}).fetchall()
         if not (stored and stored[0][0] == fingerprint):
             todo.append(_Partition(arrival_date, files, fingerprint))
-    reports: dict[str, list[ingest.FileReport]] = {}
     for batch in _batches(todo):
         try:
-            reports.update(_load(con, batch, fast=True))
+            _load(con, batch, fast=True)
             continue
         except duckdb.Error as exc:
             failed = exc  # the transaction has been rolled back
@@ -187,14 +199,14 @@ def load_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arriva
         for part in batch:
             if len(batch) > 1:
                 try:
-                    reports.update(_load(con, [part], fast=True))
+                    _load(con, [part], fast=True)
                     continue
                 except duckdb.Error as exc:
                     failed = exc
             _log.warning("dt=%s: reading file by file after %s", part.arrival_date, ingest.one_line(failed))
             FALLBACKS.append(f"dt={part.arrival_date}: {ingest.one_line(failed)}")
-            reports.update(_load(con, [part], fast=False))
-    return [_loaded(con, d, reports.get(d)) for d in arrival_dates]
+            _load(con, [part], fast=False)
+    return [_loaded(con, d) for d in arrival_dates]
 
 
 @dataclass(frozen=True)
@@ -223,23 +235,21 @@ def _batches(todo: list[_Partition]) -> Iterator[list[_Partition]]:
         yield batch
 
 
-def _loaded(con: duckdb.DuckDBPyConnection, arrival_date: str, reports: list[ingest.FileReport] | None
-            ) -> PartitionLoad:
-    """The counts of one arrival date as loaded (from ingested_files; ``reports`` of this load, if it was read)."""
+def _loaded(con: duckdb.DuckDBPyConnection, arrival_date: str) -> PartitionLoad:
+    """The counts of one arrival date as loaded (from ingested_files)."""
     day = date.fromisoformat(arrival_date)
     rows = con.execute(
         "SELECT finding, rows_read, rows_valid, rows_quarantined FROM ingested_files WHERE arrival_date = $d",
         {"d": day}).fetchall()
     findings: dict[str, int] = {}
-    for finding in ([r.finding for r in reports] if reports is not None else [r[0] for r in rows]):
+    for finding, *_ in rows:
         if finding:
             findings[finding] = findings.get(finding, 0) + 1
     return PartitionLoad(arrival_date, len(rows), sum(int(r[1]) for r in rows), sum(int(r[2]) for r in rows),
                          sum(int(r[3]) for r in rows), findings)
 
 
-def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
-          ) -> dict[str, list[ingest.FileReport]]:
+def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool) -> None:
     """Stage, check and write the arrival dates of ``batch`` in one transaction; the Parquet files straight
     from their scan when ``fast``, every file staged on its own otherwise."""
     ingest.create_candidates_table(con)
@@ -282,47 +292,45 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
     # folds isnan(toxicity_score) to false for a file it reads alone: a NaN row was neither valid nor
     # quarantined. The checks must see every value as it is.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
-    con.execute("BEGIN TRANSACTION")
     try:
-        had_rows = {d for (d,) in con.execute(
-            "SELECT DISTINCT arrival_date FROM raw_events WHERE list_contains($days, arrival_date)",
-            {"days": days}).fetchall()}
-        for table in ("raw_events", "quarantined_events", "ingested_files"):
-            con.execute(f"DELETE FROM {table} WHERE list_contains($days, arrival_date)", {"days": days})
-        no_paths = {"paths": [""]}
-        if con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]:
-            run_sql(con, "raw_events", no_paths, candidates="candidates", **_VALIDATION)
-        if json_tables:
-            # batches of rows so that DuckDB parses the lines on every thread
-            staged = pa.Table.from_batches(pa.concat_tables(json_tables).to_batches(max_chunksize=_JSON_BATCH))
-            del json_tables
-            con.register("staged_json", staged)
-            try:
-                con.execute(ingest.PARSE_STAGED_JSON_SQL)
-            finally:
-                con.unregister("staged_json")
-                del staged
-            run_sql(con, "raw_events", no_paths, candidates="json_candidates", **_VALIDATION)
-            con.execute("DROP TABLE json_candidates")
-        for columns, paths in parquet_groups.items():
-            run_sql(con, "raw_events", {"paths": paths}, candidates=ingest.parquet_scan_sql(columns), **_VALIDATION)
-        _record_files(con, days, reports, scanned)
-        for day in days:
-            # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
-            # (sql/events.sql); replacing rows that were already resolved makes it a complete one
-            for pending in ("dedup_pending", "attempts_pending"):
-                con.execute(f"INSERT INTO {pending} VALUES ($d, $complete)", {"d": day, "complete": day in had_rows})
-        con.execute("DELETE FROM loaded_partitions WHERE list_contains($days, arrival_date)", {"days": days})
-        con.executemany("INSERT INTO loaded_partitions VALUES ($d, $f)",
-                        [{"d": date.fromisoformat(p.arrival_date), "f": p.fingerprint} for p in batch])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            had_rows = {d for (d,) in con.execute(
+                "SELECT DISTINCT arrival_date FROM raw_events WHERE list_contains($days, arrival_date)",
+                {"days": days}).fetchall()}
+            for table in ("raw_events", "quarantined_events", "ingested_files"):
+                con.execute(f"DELETE FROM {table} WHERE list_contains($days, arrival_date)", {"days": days})
+            no_paths = {"paths": [""]}
+            if con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]:
+                run_sql(con, "raw_events", no_paths, candidates="candidates", **_VALIDATION)
+            if json_tables:
+                # batches of rows so that DuckDB parses the lines on every thread
+                staged = pa.Table.from_batches(
+                    pa.concat_tables(json_tables).to_batches(max_chunksize=_JSON_BATCH))
+                del json_tables
+                con.register("staged_json", staged)
+                try:
+                    con.execute(ingest.PARSE_STAGED_JSON_SQL)
+                finally:
+                    con.unregister("staged_json")
+                    del staged
+                run_sql(con, "raw_events", no_paths, candidates="json_candidates", **_VALIDATION)
+                con.execute("DROP TABLE json_candidates")
+            for columns, paths in parquet_groups.items():
+                run_sql(con, "raw_events", {"paths": paths}, candidates=ingest.parquet_scan_sql(columns),
+                        **_VALIDATION)
+            _record_files(con, days, reports, scanned)
+            for day in days:
+                # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
+                # (sql/events.sql); replacing rows that were already resolved makes it a complete one
+                for pending in ("dedup_pending", "attempts_pending"):
+                    con.execute(f"INSERT INTO {pending} VALUES ($d, $complete)",
+                                {"d": day, "complete": day in had_rows})
+            con.execute("DELETE FROM loaded_partitions WHERE list_contains($days, arrival_date)", {"days": days})
+            con.executemany("INSERT INTO loaded_partitions VALUES ($d, $f)",
+                            [{"d": date.fromisoformat(p.arrival_date), "f": p.fingerprint} for p in batch])
     finally:
         con.execute("RESET preserve_insertion_order")
         con.execute("RESET disabled_optimizers")
-    return reports
 
 
 #: Everything that decides what a partition's rows become (the checking code and SQL, the contract, DuckDB's
@@ -381,8 +389,7 @@ def _record_files(con: duckdb.DuckDBPyConnection, days: list[date], reports: dic
 
 def write_registry(con: duckdb.DuckDBPyConnection, experiments: list[Experiment]) -> None:
     """The registry as two small tables the SQL joins against (values bound as data, never as SQL)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             """CREATE OR REPLACE TABLE registry_experiments (
                  experiment_id VARCHAR PRIMARY KEY, start_date DATE, end_date DATE, control VARCHAR,
@@ -401,10 +408,6 @@ def write_registry(con: duckdb.DuckDBPyConnection, experiments: list[Experiment]
                 con.execute(
                     "INSERT INTO registry_variants VALUES ($id, $v, $p)", {"id": e.id, "v": variant, "p": share}
                 )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _delivery_substitutions() -> dict[str, str]:
@@ -454,20 +457,10 @@ def _drop_events_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, name: str, **substitutions: str) -> int:
-    """Rebuild the unpartitioned table ``name`` from ``sql/<name>.sql`` atomically; return its row count."""
-    params: dict[str, Any] = {}
-    if name == "events":
-        extra, params = _first_delivery_scope(con)
-        substitutions = {**extra, **substitutions}
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if name == "events":
-            _drop_events_table(con)
-        run_sql(con, name, params, **{**SUBSTITUTIONS.get(name, {}), **substitutions})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    """Rebuild the unpartitioned table ``name`` from ``sql/<name>.sql`` atomically; return its row count.
+    (`events` and `delivery_findings` are brought up to date by :func:`resolve_duplicates`.)"""
+    with transaction(con):
+        run_sql(con, name, None, **{**SUBSTITUTIONS.get(name, {}), **substitutions})
     return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
 
@@ -482,15 +475,10 @@ def resolve_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
         findings["head"] = ("DELETE FROM delivery_findings WHERE arrival_date IN (SELECT arrival_date FROM "
                             "redelivery_dates);\nINSERT INTO delivery_findings BY NAME")
         findings["dates"] = "AND r.arrival_date IN (SELECT arrival_date FROM redelivery_dates)"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _drop_events_table(con)
         run_sql(con, "events", params, **extra)
         run_sql(con, "delivery_findings", None, **findings)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return int(con.execute("SELECT count(*) FROM events").fetchall()[0][0]), "incremental" if incremental else "full"
 
 
@@ -519,8 +507,7 @@ def update_attempt_outcomes(con: duckdb.DuckDBPyConnection) -> str:
     )
     mode = "unchanged" if incremental and not pending else "incremental" if incremental else "full"
     window = SUBSTITUTIONS["attempt_outcomes"]["window_minutes"]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if mode == "full":
             run_sql(con, "attempt_outcomes", head="CREATE OR REPLACE TABLE attempt_outcomes AS", scope="",
                     window_minutes=window)
@@ -534,10 +521,6 @@ def update_attempt_outcomes(con: duckdb.DuckDBPyConnection) -> str:
         con.execute("DELETE FROM attempts_pending")
         con.execute("DELETE FROM attempts_state")
         con.execute("INSERT INTO attempts_state VALUES ($f)", {"f": fingerprint})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return mode
 
 
@@ -570,13 +553,8 @@ def replace_table(con: duckdb.DuckDBPyConnection, name: str, columns: Mapping[st
     select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items())
     con.register("incoming_rows", table)
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM incoming_rows")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         con.unregister("incoming_rows")
     return len(rows)

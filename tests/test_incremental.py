@@ -104,7 +104,7 @@ def test_another_registry_rebuilds_everything(log: Path, tmp_path: Path) -> None
     _load(con, log, dates[:-1])
     assert _analyse(con, log) == "full"
     _load(con, log, dates[-1:])
-    warehouse.rebuild(con, "events")
+    warehouse.resolve_duplicates(con)
     con.execute("UPDATE registry_experiments SET band_edge = band_edge + 0.01")  # e.g. an edited experiments.yml
     assert warehouse.update_attempt_outcomes(con) == "full"
 

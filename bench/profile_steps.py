@@ -37,11 +37,13 @@ def main() -> None:
     p.add_argument("--warehouse", required=True)
     p.add_argument("--memory-limit", default=os.environ.get("NUDGE_MEMORY_LIMIT"))
     p.add_argument("--skip-raw", action="store_true", help="reuse the loaded raw layer")
+    p.add_argument("--dates", help="comma-separated arrival dates (YYYY-MM-DD) to load on top of the existing "
+                   "warehouse (the nightly case) instead of every date into a new one")
     p.add_argument("--explain", action="append", default=[])
     p.add_argument("--json", action="store_true", help="print the timings as one JSON object instead")
     args = p.parse_args()
     wh = Path(args.warehouse)
-    if not args.skip_raw:
+    if not args.skip_raw and not args.dates:
         for f in (wh, wh.with_suffix(wh.suffix + ".wal")):
             f.unlink(missing_ok=True)
     con = duckdb.connect(str(wh))
@@ -51,8 +53,10 @@ def main() -> None:
     t_all = time.perf_counter()
     if not args.skip_raw:
         t0 = time.perf_counter()
-        warehouse.load_arrival_dates(con, Path(args.events), ingest.arrival_dates(Path(args.events)))
-        timings["raw_events (all dates)"] = time.perf_counter() - t0
+        dates = (args.dates.split(",") if args.dates
+                 else ingest.arrival_dates(Path(args.events)))
+        warehouse.load_arrival_dates(con, Path(args.events), dates)
+        timings[f"raw_events ({args.dates or 'all dates'})"] = time.perf_counter() - t0
     warehouse.write_registry(con, load_registry(Path(args.registry)))
     t0 = time.perf_counter()
     _, mode = warehouse.resolve_duplicates(con)

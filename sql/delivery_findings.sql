@@ -5,14 +5,16 @@
 -- nightly load — only the arrival dates whose copies sql/events.sql looked at (temp table redelivery_dates):
 -- no other date's copies or their kept copies changed.
 {head}
-WITH copies AS MATERIALIZED (
-  SELECT r.arrival_date, r.event_id, {content_columns}
+WITH involved AS MATERIALIZED (
+  -- one pass reads the content of every copy and kept copy (first_delivery is NULL for the others)
+  SELECT r.arrival_date, r.first_delivery, r.event_id, {content_columns}
   FROM raw_events r
-  WHERE r.first_delivery = false {dates}
+  WHERE r.first_delivery IS NOT NULL
+), copies AS MATERIALIZED (
+  SELECT * EXCLUDE (first_delivery) FROM involved r WHERE NOT r.first_delivery {dates}
 ), kept AS MATERIALIZED (
-  SELECT r.event_id, {content_columns}
-  FROM raw_events r
-  WHERE r.first_delivery AND r.event_id IN (SELECT event_id FROM copies)
+  SELECT * EXCLUDE (first_delivery, arrival_date) FROM involved
+  WHERE first_delivery AND event_id IN (SELECT event_id FROM copies)
 )
 SELECT c.arrival_date, 'duplicate_event' AS reason, count(*) AS count
 FROM copies c GROUP BY ALL

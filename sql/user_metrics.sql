@@ -48,7 +48,7 @@ WITH users AS (
   WHERE exclusion IS NULL
   GROUP BY ALL
 ), reactions AS (
-  -- per reacted-to comment: few next to the posts, so the posts are looked up in them (not the other way round)
+  -- per reacted-to comment: few next to the posts
   SELECT comment_id,
          count(*) FILTER (event_type = 'comment_reported') AS reports,
          count(*) FILTER (event_type = 'comment_removed') AS removals,
@@ -58,14 +58,18 @@ WITH users AS (
   FROM events
   WHERE event_type IN ('comment_reported', 'comment_removed')
   GROUP BY comment_id
+), commented AS (
+  -- every posted comment with its reactions: the few reacted-to comments are the join's build side
+  SELECT p.user_id, p.event_ts, p.toxicity_score, r.* EXCLUDE (comment_id)
+  FROM events p LEFT JOIN reactions r ON r.comment_id = p.comment_id
+  WHERE p.event_type = 'comment_posted'
 ), posts AS (
   SELECT u.experiment_id, u.user_id, p.toxicity_score >= u.trigger_threshold AS toxic,
-         p.event_ts >= u.assigned_at AS in_experiment, r.*
+         p.event_ts >= u.assigned_at AS in_experiment, p.* EXCLUDE (user_id, event_ts, toxicity_score)
   FROM users u
-  JOIN events p ON p.user_id = u.user_id AND p.event_type = 'comment_posted'
+  JOIN commented p ON p.user_id = u.user_id
    AND p.event_ts >= u.assigned_at - INTERVAL {pre_period_days} DAY
    AND CAST(p.event_ts AS DATE) <= u.end_date
-  LEFT JOIN reactions r ON r.comment_id = p.comment_id
 ), post_counts AS (
   SELECT experiment_id, user_id,
          count(*) FILTER (in_experiment) AS posts,

@@ -510,14 +510,15 @@ def update_attempt_outcomes(con: duckdb.DuckDBPyConnection) -> str:
     with transaction(con):
         if mode == "full":
             run_sql(con, "attempt_outcomes", head="CREATE OR REPLACE TABLE attempt_outcomes AS", scope="",
-                    window_minutes=window)
+                    materialized="NOT MATERIALIZED", window_minutes=window)
         elif mode == "incremental":
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE touched_drafts AS SELECT DISTINCT draft_id FROM raw_events "
                 "WHERE arrival_date IN (SELECT arrival_date FROM attempts_pending) AND draft_id IS NOT NULL")
             con.execute("DELETE FROM attempt_outcomes WHERE draft_id IN (SELECT draft_id FROM touched_drafts)")
             run_sql(con, "attempt_outcomes", head="INSERT INTO attempt_outcomes BY NAME",
-                    scope="AND draft_id IN (SELECT draft_id FROM touched_drafts)", window_minutes=window)
+                    scope="AND draft_id IN (SELECT draft_id FROM touched_drafts)", materialized="MATERIALIZED",
+                    window_minutes=window)
         con.execute("DELETE FROM attempts_pending")
         con.execute("DELETE FROM attempts_state")
         con.execute("INSERT INTO attempts_state VALUES ($f)", {"f": fingerprint})

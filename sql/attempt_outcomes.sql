@@ -3,10 +3,12 @@
 -- submission. Never from nudge_response. Everything here depends only on the events of the attempt's own
 -- draft and on the registry, so after a nightly load only the drafts with events in the new arrival dates are
 -- computed again: the head placeholder is the full rebuild (CREATE OR REPLACE) or the insert of those drafts,
--- and the scope placeholder limits the events read to them (the temp table touched_drafts) or is empty. Which user is in which arm
--- (assignments) is joined later, by sql/triggered_attempts.sql.
+-- and the scope placeholder limits the events read to them (the temp table touched_drafts) or is empty. The
+-- events of the touched drafts are few and read once (MATERIALIZED; otherwise the scope was not applied to
+-- every use and each read all submissions); all events are read by each use instead (NOT MATERIALIZED).
+-- Which user is in which arm (assignments) is joined later, by sql/triggered_attempts.sql.
 {head}
-WITH draft_events AS NOT MATERIALIZED (
+WITH draft_events AS {materialized} (
   SELECT experiment_id, draft_id, user_id, variant, event_id, event_ts, arrival_date, shown, event_type, text_hash,
          toxicity_score
   FROM events

@@ -416,7 +416,8 @@ def _delivery_substitutions() -> dict[str, str]:
         "content_columns": ", ".join(f"r.{c}" for c in content),
         "same_content": " AND ".join(f"c.{c} IS NOT DISTINCT FROM f.{c}" for c in content),
         "head": "CREATE OR REPLACE TABLE delivery_findings AS",
-        "dates": "",
+        "involved": "",
+        "kept_source": "involved",
     }
 
 
@@ -474,7 +475,9 @@ def resolve_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     if incremental:
         findings["head"] = ("DELETE FROM delivery_findings WHERE arrival_date IN (SELECT arrival_date FROM "
                             "redelivery_dates);\nINSERT INTO delivery_findings BY NAME")
-        findings["dates"] = "AND r.arrival_date IN (SELECT arrival_date FROM redelivery_dates)"
+        findings["involved"] = ("AND NOT r.first_delivery "
+                                "AND r.arrival_date IN (SELECT arrival_date FROM redelivery_dates)")
+        findings["kept_source"] = "raw_events"
     with transaction(con):
         _drop_events_table(con)
         run_sql(con, "events", params, **extra)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,8 @@ def _identifier(raw: Any, where: str) -> str:
 
 
 def _date(raw: Any, where: str) -> date:
+    if isinstance(raw, datetime):  # YAML reads a timestamp as datetime, a subclass of date: not a UTC date
+        raise RegistryError(f"{where}: {raw.isoformat()} is a date and time; give the date alone (YYYY-MM-DD)")
     if isinstance(raw, date):
         return raw
     try:

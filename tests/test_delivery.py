@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -104,6 +105,7 @@ def test_hostile_experiment_id_is_rejected_with_a_clear_error(tmp_path: Path) ->
         ({"colour": "blue"}, "unknown key"),
         ({"trigger_threshold": None}, "missing required key"),
         ({"end": "2026-01-01"}, "before start"),
+        ({"start": datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5)))}, "give the date alone"),
     ],
 )
 def test_malformed_registry_fails_fast_naming_the_fix(tmp_path: Path, change: dict, message: str) -> None:

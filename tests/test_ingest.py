@@ -60,6 +60,9 @@ def reasons(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str | None], int]
         (good("x", event_type="comment_liked"), "unknown_event_type", "event_type"),
         (good("x", event_ts="yesterday"), "bad_timestamp", "event_ts"),
         (good("x", event_ts="2026-03-02T10:00:00"), "bad_timestamp", "event_ts"),
+        (good("x", event_ts="2026-03-02"), "bad_timestamp", "event_ts"),  # "-02" is not an offset
+        (good("x", event_ts="2026-03-02T10:00:00+24:00"), "bad_timestamp", "event_ts"),
+        (good("x", event_ts="20260302T100000Z"), "bad_timestamp", "event_ts"),  # basic format: not accepted
         (good("x", event_ts="2026-03-03T10:00:00Z"), "implausible_timestamp", "event_ts"),
         (good("x", event_ts="2026-02-27T23:59:59Z"), "implausible_timestamp", "event_ts"),
         (good("x", toxicity_score=1.5), "score_out_of_range", "toxicity_score"),
@@ -85,6 +88,23 @@ def test_event_two_days_late_is_valid(tmp_path: Path) -> None:
 def test_offset_timestamps_are_converted_to_utc(tmp_path: Path) -> None:
     con = load(tmp_path, {"a.jsonl": lines(good("x", event_ts="2026-03-02T01:30:00+02:00"))})
     assert str(con.execute("SELECT event_ts FROM raw_events").fetchall()[0][0]) == "2026-03-01 23:30:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-03-02t01:30:00z", "2026-03-02 01:30:00"),
+        ("2026-03-02T01:30:00,25Z", "2026-03-02 01:30:00.250000"),
+        ("2026-03-02T01:30Z", "2026-03-02 01:30:00"),
+        ("2026-03-02 01:30:00+01", "2026-03-02 00:30:00"),
+        ("2026-03-02T01:30:00-0800", "2026-03-02 09:30:00"),
+        ("2026-03-02T12:00:00+14:00", "2026-03-01 22:00:00"),
+    ],
+)
+def test_iso_8601_variants_with_an_offset_are_read(tmp_path: Path, text: str, utc: str) -> None:
+    con = load(tmp_path, {"a.jsonl": lines(good("x", event_ts=text))})
+    assert reasons(con) == {}
+    assert str(con.execute("SELECT event_ts FROM raw_events").fetchall()[0][0]) == utc
 
 
 def test_truncated_last_line_is_reported_and_the_rest_counts(tmp_path: Path) -> None:

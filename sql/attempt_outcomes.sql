@@ -14,12 +14,17 @@ WITH draft_events AS {materialized} (
   FROM events
   WHERE event_type IN ('nudge_triggered', 'comment_draft_submitted', 'comment_posted') {scope}
 ), first_trigger AS (
-  SELECT e.experiment_id, e.draft_id, e.user_id, e.variant, e.event_id AS trigger_event_id,
-         e.event_ts AS triggered_at, e.arrival_date, e.shown
-  FROM draft_events e
-  JOIN registry_variants v ON v.experiment_id = e.experiment_id AND v.variant = e.variant
-  WHERE e.event_type = 'nudge_triggered'
-  QUALIFY row_number() OVER (PARTITION BY e.experiment_id, e.draft_id ORDER BY e.event_ts, e.event_id) = 1
+  -- the draft's first trigger for the experiment, then only if it names a registered variant: a later trigger
+  -- never stands in for a first one that cannot be analysed
+  SELECT t.*
+  FROM (
+    SELECT e.experiment_id, e.draft_id, e.user_id, e.variant, e.event_id AS trigger_event_id,
+           e.event_ts AS triggered_at, e.arrival_date, e.shown
+    FROM draft_events e
+    WHERE e.event_type = 'nudge_triggered'
+    QUALIFY row_number() OVER (PARTITION BY e.experiment_id, e.draft_id ORDER BY e.event_ts, e.event_id) = 1
+  ) t
+  JOIN registry_variants v ON v.experiment_id = t.experiment_id AND v.variant = t.variant
 ), submission AS (
   SELECT t.trigger_event_id, s.text_hash, s.toxicity_score
   FROM first_trigger t

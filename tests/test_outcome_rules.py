@@ -123,3 +123,16 @@ def test_trigger_without_assignment_or_with_wrong_arm_is_not_analysed(tmp_path: 
     found = dict(con.execute("SELECT reason, sum(count) FROM data_quality GROUP BY 1").fetchall())
     assert found["trigger_without_assignment"] == 1
     assert found["trigger_variant_mismatch"] == 1
+
+
+def test_a_later_trigger_does_not_stand_in_for_a_first_one_naming_an_unknown_variant(tmp_path: Path) -> None:
+    log = base_log()
+    log.draft("u1", "d1", 0, 0.9, "aa")
+    log.trigger("u1", "d1", 0, "prompt_unregistered")  # the attempt's first trigger: not analysable
+    log.trigger("u1", "d1", 5, "prompt_empathy")
+    log.post("u1", "d1", 6, 0.9, "aa", "c1")
+    log.draft("u1", "d2", 10, 0.9, "bb")
+    log.trigger("u1", "d2", 10, "prompt_empathy")
+    con = run_log(log, tmp_path)
+    assert outcomes(con) == {"d2": "withdrawn"}
+    assert con.execute("SELECT count(*) FROM triggered_attempts WHERE draft_id = 'd1'").fetchall() == [(0,)]

@@ -151,8 +151,9 @@ def _attempts(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, f: _Findings
     """§4: analysed triggered attempts with their outcome."""
     t = _of_type(ev, "nudge_triggered").filter(pl.col("experiment_id") == e.id)
     f.add("unknown_variant", t.filter(~pl.col("variant").is_in(list(e.variants))))
-    t = t.filter(pl.col("variant").is_in(list(e.variants))).sort(_TIME_ORDER)
-    first = t.group_by("draft_id", maintain_order=True).first()
+    # the draft's first trigger is the attempt; if it names an unknown variant the draft has none
+    first = t.sort(_TIME_ORDER).group_by("draft_id", maintain_order=True).first()
+    first = first.filter(pl.col("variant").is_in(list(e.variants)))
     f.add("outside_experiment_dates", first.filter(~_in_dates(e)))
     first = first.filter(_in_dates(e)).join(users.select("user_id", "arm", "contaminated"), on="user_id", how="left")
     f.add("trigger_without_assignment", first.filter(pl.col("arm").is_null()))

@@ -17,15 +17,18 @@ from pipelines.resources import NudgeConfig, Warehouse
     deps=["arm_statistics"],
     description="Sample-ratio mismatch: assigned users per arm against the registry's planned split "
     "(chi-square, fails at p < 0.001), per experiment overall (segment 'all') and per country and platform. "
-    "A failure blocks publication: the experiment's results are withdrawn and its report replaced by a red "
-    "notice saying why.",
+    "A failure withholds that experiment's results: they are withdrawn and its report replaced by a red "
+    "notice saying why. The other experiments are published as usual.",
     kinds={"duckdb", "python"},
     group_name="results",
     pool=POOL,
     automation_condition=ON_UPSTREAM_CHANGE,
     check_specs=[
-        dg.AssetCheckSpec("sample_ratio_matches_plan", asset="sample_ratio_checks", blocking=True,
-                          description="Blocking: every experiment's arms have the planned sizes (p ≥ 0.001).")
+        # not blocking: one experiment's mismatch must not hold back the others (experiment_results and the
+        # reports withhold the failing experiment themselves)
+        dg.AssetCheckSpec("sample_ratio_matches_plan", asset="sample_ratio_checks",
+                          description="Every experiment's arms have the planned sizes (p ≥ 0.001); a failing "
+                          "experiment's results are withheld.")
     ],
 )
 def sample_ratio_checks(
@@ -73,8 +76,10 @@ def sample_ratio_checks(
 def experiment_results(
     warehouse_db: Warehouse, paths: NudgeConfig
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    experiments = load_registry(paths.registry)
     with warehouse_db.get_connection() as con:
+        withheld = {r[0] for r in con.execute(
+            "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed").fetchall()}
+        experiments = [e for e in load_registry(paths.registry) if e.id not in withheld]
         arm_rows = warehouse.fetch_dicts(con, "SELECT * FROM arm_statistics")
         rows = results.experiment_results(arm_rows, experiments)
         warehouse.replace_table(con, "experiment_results", results.RESULT_TYPES, rows)

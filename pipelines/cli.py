@@ -21,6 +21,14 @@ class CliError(Exception):
     """A failure the user can act on; printed as one line."""
 
 
+class SampleRatioMismatch(CliError):
+    """The run went through, but some experiments' results are withheld; ``summary`` has the others."""
+
+    def __init__(self, message: str, summary: RunSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
 @dataclass(frozen=True)
 class RunSummary:
     arrival_dates: list[str]
@@ -65,28 +73,14 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
         analysis_run = defs.resolve_job_def(ANALYSIS_JOB).execute_in_process(
             run_config=quiet, instance=instance, raise_on_error=False
         )
-        if not analysis_run.success:
-            _raise_on_sample_ratio_mismatch(settings)
         _raise_on_failure(analysis_run)
     progress.enable(False)
-    return _summarise(settings, dates, [e.id for e in experiments])
-
-
-def _raise_on_sample_ratio_mismatch(settings: Settings) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        failing = [r[0] for r in con.execute(
-            "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed ORDER BY 1"
-        ).fetchall()]
-    except duckdb.Error:
-        return
-    finally:
-        con.close()
-    if failing:
-        where = ", ".join(str(settings.reports_dir / e / "index.html") for e in failing)
-        raise CliError(f"sample-ratio mismatch in {', '.join(failing)}: results withheld, see {where}")
+    summary = _summarise(settings, dates, [e.id for e in experiments])
+    if summary.srm_failures:  # the other experiments are published; the failing ones make the exit non-zero
+        where = ", ".join(str(settings.reports_dir / e / "index.html") for e in summary.srm_failures)
+        raise SampleRatioMismatch(
+            f"sample-ratio mismatch in {', '.join(summary.srm_failures)}: results withheld, see {where}", summary)
+    return summary
 
 
 def _raise_on_failure(result: object) -> None:
@@ -115,7 +109,7 @@ def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) 
             "WHERE metric = 'withdraw_or_change_rate' AND segment_dim = 'all' ORDER BY experiment_id, variant"
         ).fetchall()
         srm = con.execute(
-            "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed"
+            "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed ORDER BY 1"
         ).fetchall()
     finally:
         con.close()
@@ -137,7 +131,7 @@ def _print_summary(summary: RunSummary) -> None:
     for line in summary.headline:
         print(line)
     for exp_id in summary.srm_failures:
-        print(f"WARNING: {exp_id}: sample-ratio mismatch — do not trust its results (see the report)")
+        print(f"{exp_id}: results withheld — sample-ratio mismatch (see its report)")
     for path in summary.reports:
         print(f"report: {path}")
 
@@ -157,7 +151,16 @@ def _cmd_run(args: argparse.Namespace) -> None:
 
     settings = Settings(Path(args.events).resolve(), Path(args.registry).resolve(), Path(args.warehouse).resolve(),
                         Path(args.reports).resolve(), memory_limit=args.memory_limit)
-    _print_summary(run(settings, show_progress=sys.stderr.isatty()))
+    _run_and_print(settings)
+
+
+def _run_and_print(settings: Settings) -> None:
+    try:
+        summary = run(settings, show_progress=sys.stderr.isatty())
+    except SampleRatioMismatch as exc:
+        _print_summary(exc.summary)  # what could be published is; then the one-line reason and exit 2
+        raise
+    _print_summary(summary)
 
 
 def _cmd_demo(args: argparse.Namespace) -> None:
@@ -172,7 +175,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
     out = out.resolve()
     settings = Settings(out / "events", out / "experiments.yml", out / "warehouse.duckdb",
                         Path(args.reports).resolve())
-    _print_summary(run(settings, show_progress=sys.stderr.isatty()))
+    _run_and_print(settings)
 
 
 def build_parser(*, with_power: bool = True) -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Asset checks: a sample-ratio mismatch blocks publication; sanity and quality checks report."""
+"""Asset checks: a sample-ratio mismatch withholds its experiment; sanity and quality checks report."""
 
 from __future__ import annotations
 
@@ -24,6 +24,33 @@ def lopsided_log() -> Log:
         log.draft(f"c{i}", f"e{i}", 5, 0.9, "aa")
         log.trigger(f"c{i}", f"e{i}", 5, "control")
     return log
+
+
+def test_a_mismatch_in_one_experiment_withholds_only_that_one(tmp_path: Path) -> None:
+    import json
+
+    from tests.logbuilder import REGISTRY
+
+    registry = json.loads(json.dumps(REGISTRY))
+    registry["experiments"].append({**registry["experiments"][0], "id": "exp2"})
+    log = lopsided_log()  # exp1: 50 vs 10 users
+    for i in range(20):  # exp2: 20 vs 20
+        for arm in ("control", "prompt_empathy"):
+            log.assign(f"{arm}{i}", arm, experiment_id="exp2")
+            log.draft(f"{arm}{i}", f"x{arm}{i}", 6, 0.9, "aa")
+            log.trigger(f"{arm}{i}", f"x{arm}{i}", 6, arm, experiment_id="exp2")
+    events_root, registry_path = log.write(tmp_path, registry=registry)
+    settings = Settings(events_root, registry_path, tmp_path / "w.duckdb", tmp_path / "reports")
+    with pytest.raises(CliError, match="sample-ratio mismatch in exp1:") as raised:
+        run(settings)
+    summary = raised.value.summary  # type: ignore[attr-defined]
+    assert summary.srm_failures == ["exp1"]
+    assert [line.split(" / ")[0] for line in summary.headline] == ["exp2"]
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    assert con.execute("SELECT DISTINCT experiment_id FROM experiment_results").fetchall() == [("exp2",)]
+    assert "Results withheld" in (tmp_path / "reports" / "exp1" / "index.html").read_text()
+    assert (tmp_path / "reports" / "exp2" / "results.csv").exists()
+    assert "Results withheld" not in (tmp_path / "reports" / "exp2" / "index.html").read_text()
 
 
 def test_sample_ratio_mismatch_blocks_results_and_report(tmp_path: Path) -> None:

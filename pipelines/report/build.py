@@ -3,7 +3,7 @@
 
 Reads only aggregates (:mod:`pipelines.report.data`): no user id and no raw text can reach a report. An
 experiment whose arms are not the planned sizes gets the withheld notice instead of a report, here and from
-the blocking sample-ratio check (:func:`write_withheld_report`).
+the sample-ratio check's asset (:func:`write_withheld_report`).
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ def lopsided_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def withheld(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A run stopped by the blocking sample-ratio check (its reports are the withheld notice)."""
+    """A run whose only experiment fails the sample-ratio check (its reports are the withheld notice)."""
     from pipelines.cli import CliError
 
     settings = lopsided_settings(tmp_path_factory.mktemp("withheld"))

@@ -370,6 +370,8 @@ def _record_files(con: duckdb.DuckDBPyConnection, days: list[date], reports: dic
             valid, quarantined = by_file.get(r.source_file, (0, 0))
             if r.source_file in scanned:
                 r.rows = valid + quarantined
+            if r.file_format == "parquet" and r.rows == 0 and r.finding is None:
+                r.finding = "empty_file"  # a Parquet file with a schema and no rows, as an empty JSONL file
             file_rows.append({"d": day, "f": r.source_file, "fmt": r.file_format, "rows": r.rows, "valid": valid,
                               "quarantined": quarantined, "finding": r.finding, "detail": r.detail})
             if r.finding in ("unreadable_file", "corrupt_gzip"):

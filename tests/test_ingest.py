@@ -141,6 +141,14 @@ def test_empty_and_unreadable_files_do_not_stop_the_partition(tmp_path: Path) ->
     assert reasons(con) == {("unreadable_file", None): 1}
 
 
+def test_a_parquet_file_without_rows_is_an_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    pq.write_table(pa.table({"event_id": pa.array([], pa.string()), "event_type": pa.array([], pa.string())}), path)
+    con = load(tmp_path, {"none.parquet": path.read_bytes(), "a.jsonl": lines(good("a"))})
+    findings = dict(con.execute("SELECT source_file, finding FROM ingested_files").fetchall())
+    assert findings == {"dt=2026-03-02/none.parquet": "empty_file", "dt=2026-03-02/a.jsonl": None}
+
+
 def test_raw_text_field_is_never_stored(tmp_path: Path) -> None:
     canary = "CANARY-TEXT-31337"
     con = load(tmp_path, {"a.jsonl": lines(good("a", text=canary), good("b"))})

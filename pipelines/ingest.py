@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -47,11 +48,29 @@ class FileReport:
 
 
 def arrival_dates(events_root: Path) -> list[str]:
-    """The arrival dates present under ``events_root`` (its ``dt=YYYY-MM-DD`` folders), oldest first."""
+    """The arrival dates present under ``events_root`` (its ``dt=YYYY-MM-DD`` folders), oldest first; folders
+    whose name is not a real date are left out (:func:`misnamed_folders` lists them)."""
     if not events_root.is_dir():
         return []
     found = [m.group(1) for p in events_root.iterdir() if p.is_dir() and (m := _DT_DIR.match(p.name))]
-    return sorted(found)
+    return sorted(d for d in found if _is_date(d))
+
+
+def misnamed_folders(events_root: Path) -> list[str]:
+    """Folders under ``events_root`` that look like partitions (``dt=…``) but are not ``dt=YYYY-MM-DD`` with a
+    real date: they are not read, and whoever runs the pipeline is told (a typo must not drop a day silently)."""
+    if not events_root.is_dir():
+        return []
+    return sorted(p.name for p in events_root.iterdir() if p.is_dir() and p.name.startswith("dt=")
+                  and not ((m := _DT_DIR.match(p.name)) and _is_date(m.group(1))))
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def partition_files(events_root: Path, arrival_date: str) -> list[Path]:
@@ -121,13 +140,62 @@ def _read_bytes(path: Path, report: FileReport) -> bytes:
             out.append(decomp.decompress(data))
             out.append(decomp.flush())
         except zlib.error as exc:
+            # damaged member: what decompresses before the damage still counts (event-log-v1 §2)
             report.finding, report.detail = "corrupt_gzip", one_line(exc)
-            break
+            salvaged, rest = _salvage_gzip_member(data)
+            out.append(salvaged)
+            if rest is None:
+                break
+            data = rest  # only the checksum was wrong: the next member, if any, is read as usual
+            continue
         if not decomp.eof:
             report.finding, report.detail = "corrupt_gzip", "gzip stream ends before its end marker (truncated)"
             break
         data = decomp.unused_data  # a further gzip member, if any
     return b"".join(out)
+
+
+_SALVAGE_CHUNK = 1024
+
+
+def _salvage_gzip_member(data: bytes) -> tuple[bytes, bytes | None]:
+    """The bytes a damaged gzip member decompresses to before the damage, and what follows the member when
+    its compressed data ended intact (a wrong checksum or length in its trailer), else None.
+
+    The deflate data is read raw (no checksum) in small pieces, keeping every piece's output up to the error.
+    """
+    start = _gzip_header_length(data)
+    if start is None:
+        return b"", None
+    decomp = zlib.decompressobj(wbits=-15)
+    out: list[bytes] = []
+    for pos in range(start, len(data), _SALVAGE_CHUNK):
+        try:
+            out.append(decomp.decompress(data[pos : pos + _SALVAGE_CHUNK]))
+        except zlib.error:
+            return b"".join(out), None
+        if decomp.eof:
+            return b"".join(out), decomp.unused_data[8:] + data[pos + _SALVAGE_CHUNK :]
+    return b"".join(out), None
+
+
+def _gzip_header_length(data: bytes) -> int | None:
+    """Length of the gzip member header at the start of ``data`` (RFC 1952 §2.3), None if it is not one."""
+    if len(data) < 10 or data[:3] != b"\x1f\x8b\x08":
+        return None
+    flags, pos = data[3], 10
+    try:
+        if flags & 4:  # FEXTRA
+            pos += 2 + int.from_bytes(data[pos : pos + 2], "little")
+        if flags & 8:  # FNAME
+            pos = data.index(b"\0", pos) + 1
+        if flags & 16:  # FCOMMENT
+            pos = data.index(b"\0", pos) + 1
+    except ValueError:
+        return None
+    if flags & 2:  # FHCRC
+        pos += 2
+    return pos if pos <= len(data) else None
 
 
 def _not_strict_json(lines: pa.Array, *, may_hold_words: bool = True) -> pa.Array:
@@ -629,6 +697,13 @@ def _parquet_column(f: Field, col_type: str | None) -> tuple[str, str | None]:
         if base == "VARCHAR":  # lenient: parsed like JSON text by the validation SQL
             return f"NULL::TIMESTAMP AS {f.name}", None
         return f"NULL::TIMESTAMP AS {f.name}", f"{name} IS NOT NULL"
+    if f.kind == "number" and base == "FLOAT":
+        # a float32 0.7 is 0.699999988 as a double: read the shortest decimal that round-trips, as written
+        return f"CAST(CAST({name} AS VARCHAR) AS DOUBLE) AS {f.name}", None
+    if f.kind == "integer" and base in _PARQUET_OK["integer"]:
+        # a value too large for the contract's integer is a wrong type for that row, not an unreadable file
+        typed = f"TRY_CAST({name} AS {f.sql_type})"
+        return f"{typed} AS {f.name}", f"{name} IS NOT NULL AND {typed} IS NULL"
     if base in _PARQUET_OK[f.kind] or (f.kind == "number" and base == "DECIMAL"):
         return f"CAST({name} AS {f.sql_type}) AS {f.name}", None
     return f"NULL::{f.sql_type} AS {f.name}", f"{name} IS NOT NULL"
@@ -687,7 +762,16 @@ def parquet_scan_sql(columns: str) -> str:
     )
 
 
+#: Characters that make DuckDB's read_parquet expand a path as a glob pattern.
+GLOB_CHARACTERS = frozenset("*?[{")
+
+
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, arrival_date: date) -> int:
+    if GLOB_CHARACTERS & set(path.name):  # read through a plainly named link, so that it is this file alone
+        with tempfile.TemporaryDirectory() as tmp:
+            link = Path(tmp) / "file.parquet"
+            link.symlink_to(path.resolve())
+            return _stage_parquet(con, link, source_file, arrival_date)
     columns, _ = _parquet_columns(con, path)
     sql = f"""
 INSERT INTO candidates BY NAME

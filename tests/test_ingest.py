@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import warehouse
+from pipelines import ingest, warehouse
 from tests.logbuilder import Log
 
 
@@ -225,3 +225,66 @@ def test_strings_that_look_like_json_extensions_stay_valid(tmp_path: Path) -> No
 def test_byte_order_mark_at_file_start_is_ignored(tmp_path: Path) -> None:
     con = load(tmp_path, {"a.jsonl": b"\xef\xbb\xbf" + lines(good("a"), good("b"))})
     assert con.execute("SELECT count(*) FROM raw_events").fetchall() == [(2,)]
+
+
+def test_a_gzip_with_a_damaged_checksum_keeps_every_line(tmp_path: Path) -> None:
+    packed = bytearray(gzip.compress(lines(*(good(f"e{i}") for i in range(200)))))
+    packed[-8] ^= 0xFF  # the CRC-32 in the trailer
+    con = load(tmp_path, {"a.jsonl.gz": bytes(packed) + gzip.compress(lines(good("next")))})
+    assert con.execute("SELECT count(*) FROM raw_events").fetchall() == [(201,)]
+    assert con.execute("SELECT finding FROM ingested_files").fetchall() == [("corrupt_gzip",)]
+
+
+def test_a_gzip_damaged_in_the_middle_keeps_the_lines_before_the_damage(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(5)
+    body = lines(*(good(f"e{i}", text_hash=f"{rng.getrandbits(128):032x}") for i in range(2000)))
+    packed = bytearray(gzip.compress(body))
+    packed[len(packed) * 3 // 4] ^= 0xFF
+    con = load(tmp_path, {"a.jsonl.gz": bytes(packed)})
+    valid = con.execute("SELECT count(*) FROM raw_events").fetchall()[0][0]
+    assert 1000 < valid < 2000  # about three quarters of the lines come before the damage
+    assert con.execute("SELECT finding FROM ingested_files").fetchall() == [("corrupt_gzip",)]
+
+
+def test_misnamed_partition_folders_are_skipped_and_listed(tmp_path: Path) -> None:
+    for name in ("dt=2026-03-02", "dt=2026-02-30", "dt=2026-3-2", "other"):
+        (tmp_path / name).mkdir()
+    assert ingest.arrival_dates(tmp_path) == ["2026-03-02"]
+    assert ingest.misnamed_folders(tmp_path) == ["dt=2026-02-30", "dt=2026-3-2"]
+
+
+def test_parquet_float32_scores_are_read_as_written_and_huge_integers_are_wrong_type(tmp_path: Path) -> None:
+    def table(event_id: str, score: pa.Array, length: pa.Array) -> pa.Table:
+        return pa.table({
+            "event_id": [event_id], "event_type": ["comment_draft_submitted"],
+            "event_ts": pa.array([1772445600000000], pa.timestamp("us", tz="UTC")), "user_id": ["u1"],
+            "schema_version": pa.array([1], pa.int32()), "draft_id": ["d1"], "video_id": ["v"],
+            "toxicity_score": score, "classifier_version": ["c"], "text_hash": ["aa"], "text_length": length,
+        })
+
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    # two layouts in one folder: the float32 file first must not turn the other's doubles into float32
+    pq.write_table(table("f32", pa.array([0.7], pa.float32()), pa.array([3], pa.int64())), folder / "a.parquet")
+    pq.write_table(table("f64", pa.array([0.7], pa.float64()), pa.array([3], pa.int64())), folder / "b.parquet")
+    pq.write_table(table("big", pa.array([0.7], pa.float64()), pa.array([2**63], pa.uint64())),
+                   folder / "c.parquet")
+    con = load(tmp_path, {n: (folder / n).read_bytes() for n in ("a.parquet", "b.parquet", "c.parquet")})
+    assert dict(con.execute("SELECT event_id, toxicity_score FROM raw_events").fetchall()) == {"f32": 0.7, "f64": 0.7}
+    assert reasons(con) == {("wrong_type", "text_length"): 1}
+
+
+def test_a_parquet_file_named_like_a_glob_is_read_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    for name, event_id in (("*.parquet", "star"), ("b.parquet", "b")):
+        pq.write_table(pa.table({
+            "event_id": [event_id], "event_type": ["draft_discarded"],
+            "event_ts": pa.array([1772445600000000], pa.timestamp("us", tz="UTC")),
+            "user_id": ["u1"], "schema_version": pa.array([1], pa.int32()), "draft_id": ["d1"],
+        }), folder / name)
+    con = load(tmp_path, {n: (folder / n).read_bytes() for n in ("*.parquet", "b.parquet")})
+    rows = con.execute("SELECT source_file, event_id FROM raw_events ORDER BY 1").fetchall()
+    assert rows == [("dt=2026-03-02/*.parquet", "star"), ("dt=2026-03-02/b.parquet", "b")]

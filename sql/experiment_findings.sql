@@ -1,7 +1,7 @@
 -- Events kept but not analysed for an experiment, and why (docs/definitions.md §3, §4), per arrival date.
 CREATE OR REPLACE TABLE experiment_findings AS
 WITH tagged AS (
-  SELECT e.arrival_date, e.event_type, e.experiment_id, e.variant, e.event_ts,
+  SELECT e.arrival_date, e.event_type, e.experiment_id, e.variant, e.event_ts, e.user_id,
          x.experiment_id IS NOT NULL AS known_experiment,
          v.variant IS NOT NULL AS known_variant,
          CAST(e.event_ts AS DATE) BETWEEN x.start_date AND x.end_date AS in_dates
@@ -20,8 +20,20 @@ SELECT arrival_date, experiment_id, 'outside_experiment_dates', count(*)
 FROM tagged WHERE known_variant AND NOT in_dates AND event_type = 'experiment_assignment'
 GROUP BY ALL
 UNION ALL
+-- every trigger event (registered variant, in the dates) from a user without an assignment, or naming another
+-- arm than a non-contaminated user's: counted per event (event-log-v1 §4), later triggers of a draft included
+SELECT t.arrival_date, t.experiment_id,
+       CASE WHEN a.user_id IS NULL THEN 'trigger_without_assignment' ELSE 'trigger_variant_mismatch' END, count(*)
+FROM tagged t
+LEFT JOIN assignments a ON a.experiment_id = t.experiment_id AND a.user_id = t.user_id
+WHERE t.event_type = 'nudge_triggered' AND t.known_variant AND t.in_dates
+  AND (a.user_id IS NULL OR (NOT a.contaminated AND a.variant <> t.variant))
+GROUP BY ALL
+UNION ALL
+-- the other reasons an attempt is not analysed, per attempt
 SELECT arrival_date, experiment_id, exclusion, count(*)
-FROM triggered_attempts WHERE exclusion IS NOT NULL AND exclusion <> 'contaminated_user'
+FROM triggered_attempts
+WHERE exclusion IN ('outside_experiment_dates', 'trigger_without_draft')
 GROUP BY ALL
 UNION ALL
 SELECT contaminated_arrival_date, experiment_id, 'contaminated_user', count(*)

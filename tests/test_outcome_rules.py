@@ -136,3 +136,19 @@ def test_a_later_trigger_does_not_stand_in_for_a_first_one_naming_an_unknown_var
     con = run_log(log, tmp_path)
     assert outcomes(con) == {"d2": "withdrawn"}
     assert con.execute("SELECT count(*) FROM triggered_attempts WHERE draft_id = 'd1'").fetchall() == [(0,)]
+
+
+def test_every_trigger_event_naming_another_arm_is_counted(tmp_path: Path) -> None:
+    log = base_log()
+    log.draft("u1", "d1", 0, 0.9, "aa")
+    log.trigger("u1", "d1", 0, "prompt_empathy")  # the attempt: the user's own arm, analysed
+    log.trigger("u1", "d1", 2, "control")  # later triggers naming another arm: findings, one per event
+    log.trigger("u1", "d1", 4, "control")
+    log.draft("u9", "d9", 0, 0.9, "zz")
+    log.trigger("u9", "d9", 0, "control")  # no assignment, twice
+    log.trigger("u9", "d9", 1, "control")
+    con = run_log(log, tmp_path)
+    assert outcomes(con) == {"d1": "withdrawn"}
+    found = dict(con.execute("SELECT reason, sum(count) FROM data_quality GROUP BY 1").fetchall())
+    assert found["trigger_variant_mismatch"] == 2
+    assert found["trigger_without_assignment"] == 2

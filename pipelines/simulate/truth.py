@@ -155,10 +155,15 @@ def _attempts(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, f: _Findings
     first = t.sort(_TIME_ORDER).group_by("draft_id", maintain_order=True).first()
     first = first.filter(pl.col("variant").is_in(list(e.variants)))
     f.add("outside_experiment_dates", first.filter(~_in_dates(e)))
-    first = first.filter(_in_dates(e)).join(users.select("user_id", "arm", "contaminated"), on="user_id", how="left")
-    f.add("trigger_without_assignment", first.filter(pl.col("arm").is_null()))
+    arms = users.select("user_id", "arm", "contaminated")
+    # event-log-v1 §4: every trigger event (in the dates, registered variant) from a user without an
+    # assignment, or naming another arm than a non-contaminated user's, is a finding — also a later one
+    events = t.filter(pl.col("variant").is_in(list(e.variants)) & _in_dates(e)).join(arms, on="user_id", how="left")
+    f.add("trigger_without_assignment", events.filter(pl.col("arm").is_null()))
+    f.add("trigger_variant_mismatch",
+          events.filter(pl.col("arm").is_not_null() & ~pl.col("contaminated") & (pl.col("variant") != pl.col("arm"))))
+    first = first.filter(_in_dates(e)).join(arms, on="user_id", how="left")
     first = first.filter(pl.col("arm").is_not_null() & ~pl.col("contaminated"))
-    f.add("trigger_variant_mismatch", first.filter(pl.col("variant") != pl.col("arm")))
     first = first.filter(pl.col("variant") == pl.col("arm"))
     subs = (
         _of_type(ev, "comment_draft_submitted")

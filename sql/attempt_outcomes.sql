@@ -46,10 +46,11 @@ SELECT t.experiment_id, t.user_id, t.draft_id, t.variant, t.trigger_event_id, t.
        t.shown, s.toxicity_score AS draft_score,
        CASE WHEN s.toxicity_score >= x.band_edge THEN 2 ELSE 1 END AS toxicity_band,
        CASE WHEN p.trigger_event_id IS NULL THEN 'withdrawn'
-            WHEN p.text_hash <> s.text_hash THEN 'changed'
+            WHEN lower(p.text_hash) <> lower(s.text_hash) THEN 'changed'  -- hex: case is not content
             ELSE 'posted_unchanged' END AS outcome,
        p.posted_at, p.toxicity_score AS posted_score,
-       (p.trigger_event_id IS NOT NULL AND p.text_hash <> s.text_hash AND p.toxicity_score < x.trigger_threshold)
+       (p.trigger_event_id IS NOT NULL AND lower(p.text_hash) <> lower(s.text_hash)
+        AND p.toxicity_score < x.trigger_threshold)
          AS defused,
        s.trigger_event_id IS NOT NULL AS has_submission
 FROM first_trigger t

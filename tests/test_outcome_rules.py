@@ -152,3 +152,11 @@ def test_every_trigger_event_naming_another_arm_is_counted(tmp_path: Path) -> No
     found = dict(con.execute("SELECT reason, sum(count) FROM data_quality GROUP BY 1").fetchall())
     assert found["trigger_variant_mismatch"] == 2
     assert found["trigger_without_assignment"] == 2
+
+
+def test_text_hashes_differing_only_in_case_are_the_same_text(tmp_path: Path) -> None:
+    log = base_log()
+    log.draft("u1", "d1", 0, 0.9, "abcdef")
+    log.trigger("u1", "d1", 0, "prompt_empathy")
+    log.post("u1", "d1", 3, 0.9, "ABCDEF", "c1")
+    assert outcomes(run_log(log, tmp_path)) == {"d1": "posted_unchanged"}

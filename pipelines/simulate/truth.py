@@ -168,7 +168,7 @@ def _attempts(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, f: _Findings
     subs = (
         _of_type(ev, "comment_draft_submitted")
         .join(first.select("draft_id"), on="draft_id", how="semi")  # only the drafts that matter (speed)
-        .select("draft_id", sub_ts="event_ts", sub_id="event_id", sub_hash="text_hash")
+        .select("draft_id", sub_ts="event_ts", sub_id="event_id", sub_hash=pl.col("text_hash").str.to_lowercase())
     )
     f.add("trigger_without_draft", first.filter(~pl.col("draft_id").is_in(subs["draft_id"].implode())))
     att = first.filter(pl.col("draft_id").is_in(subs["draft_id"].implode())).select(
@@ -194,7 +194,8 @@ def _attempts(ev: pl.DataFrame, e: Experiment, users: pl.DataFrame, f: _Findings
     posts = (
         _of_type(ev, "comment_posted")
         .join(att.select("draft_id"), on="draft_id", how="semi")
-        .select("draft_id", post_ts="event_ts", post_id="event_id", post_hash="text_hash", post_score="toxicity_score")
+        .select("draft_id", post_ts="event_ts", post_id="event_id", post_hash=pl.col("text_hash").str.to_lowercase(),
+                post_score="toxicity_score")
     )
     deciding = (
         att.select("draft_id", "trig_ts")

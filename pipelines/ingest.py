@@ -221,30 +221,12 @@ def _reject_constant(name: str) -> None:
 
 
 def _json_line_batches(path: Path, report: FileReport) -> Iterator[pa.Table]:
-    text = _read_bytes(path, report).decode("utf-8", errors="replace").removeprefix("\ufeff")
-    if not text:
-        report.finding = report.finding or "empty_file"
+    """:func:`json_lines` of one file in tables of at most _LINES_PER_BATCH lines (the file-by-file path)."""
+    table = json_lines(path, report)
+    if table is None:
         return
-    lines = text.split("\n")
-    unterminated_last = not text.endswith("\n")
-    if not unterminated_last:
-        lines.pop()  # the empty string after the final newline
-    n = len(lines)
-    for start in range(0, n, _LINES_PER_BATCH):
-        chunk = lines[start : start + _LINES_PER_BATCH]
-        numbers = list(range(start + 1, start + 1 + len(chunk)))
-        last = [False] * len(chunk)
-        if unterminated_last and start + len(chunk) == n:
-            last[-1] = True
-        line_array = pa.array(chunk, pa.string())
-        yield pa.table(
-            {
-                "line_no": pa.array(numbers, pa.int64()),
-                "line": line_array,
-                "unterminated": pa.array(last, pa.bool_()),
-                "not_strict": _not_strict_json(line_array),
-            }
-        )
+    for batch in table.to_batches(max_chunksize=_LINES_PER_BATCH):
+        yield pa.Table.from_batches([batch])
 
 
 def json_lines(path: Path, report: FileReport) -> pa.Table | None:
@@ -276,7 +258,7 @@ def _json_lines_of(whole: bytes, report: FileReport) -> pa.Table | None:
     try:
         lines.validate(full=True)  # UTF-8
     except pa.ArrowInvalid:
-        return _split_text(whole.decode("utf-8", errors="replace").removeprefix("\ufeff"))
+        return _split_undecodable(raw)
     unterminated = np.zeros(n, np.bool_)
     unterminated[-1] = unterminated_last
     return pa.table({
@@ -552,20 +534,30 @@ def _staged_whole(f: _FastFile) -> pa.Table:
     return _with_file_columns(lines, f.report.source_file, f.arrival_date)
 
 
-def _split_text(text: str) -> pa.Table:
-    """:func:`json_lines` of a file that was not valid UTF-8, from its decoded text (rare: Python objects)."""
-    lines = text.split("\n")
-    unterminated_last = not text.endswith("\n")
+def _split_undecodable(raw: bytes) -> pa.Table:
+    """:func:`json_lines` of a file that is not valid UTF-8 (rare: Python objects). JSON text is UTF-8
+    (RFC 8259 §8.1): a line holding other bytes is not JSON. Decoded with replacement characters it would
+    read, and two different ids could become one, so it is marked for the strict check (`not_json`)."""
+    parts = raw.split(b"\n")
+    unterminated_last = bool(parts[-1])
     if not unterminated_last:
-        lines.pop()
-    line_array = pa.array(lines, pa.large_string())
-    unterminated = np.zeros(len(lines), np.bool_)
+        parts.pop()
+    texts, undecodable = [], []
+    for part in parts:
+        try:
+            texts.append(part.decode("utf-8"))
+            undecodable.append(False)
+        except UnicodeDecodeError:
+            texts.append(part.decode("utf-8", errors="replace"))  # not blank: reported, never parsed
+            undecodable.append(True)
+    line_array = pa.array(texts, pa.large_string())
+    unterminated = np.zeros(len(texts), np.bool_)
     unterminated[-1] = unterminated_last
     return pa.table({
-        "line_no": pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)),
+        "line_no": pa.array(np.arange(1, len(texts) + 1, dtype=np.int64)),
         "line": line_array,
         "unterminated": pa.array(unterminated),
-        "not_strict": _not_strict_json(line_array),
+        "not_strict": pc.or_(_not_strict_json(line_array), pa.array(undecodable)),
     })
 
 

@@ -288,3 +288,14 @@ def test_a_parquet_file_named_like_a_glob_is_read_alone(tmp_path: Path) -> None:
     con = load(tmp_path, {n: (folder / n).read_bytes() for n in ("*.parquet", "b.parquet")})
     rows = con.execute("SELECT source_file, event_id FROM raw_events ORDER BY 1").fetchall()
     assert rows == [("dt=2026-03-02/*.parquet", "star"), ("dt=2026-03-02/b.parquet", "b")]
+
+
+def test_a_line_that_is_not_utf8_is_not_json(tmp_path: Path) -> None:
+    # two user ids that differ only in bytes that are not UTF-8 (decoded leniently, both would be "u\ufffd\ufffd")
+    bad = [json.dumps(good(f"x{i}", user_id="u__")).encode().replace(b"u__", b"u\xff\xfe" if i else b"u\xfe\xff")
+           for i in range(2)]
+    con = load(tmp_path, {"a.jsonl": lines(good("ok1")) + b"\n".join(bad) + b"\n" + lines(good("ok2"))})
+    assert reasons(con) == {("not_json", None): 2}
+    assert sorted(r[0] for r in con.execute("SELECT event_id FROM raw_events").fetchall()) == ["ok1", "ok2"]
+    lines_no = sorted(r[0] for r in con.execute("SELECT line_no FROM quarantined_events").fetchall())
+    assert lines_no == [2, 3]

@@ -399,33 +399,54 @@ def _staged_lines(fast: _FastFile, line_numbers: np.ndarray) -> pa.Table:
     return _with_file_columns(table, fast.report.source_file, fast.arrival_date)
 
 
-#: Marks, in ``candidates``, a row the fast path read as all NULL (a line that is not a JSON object comes back
-#: so with ignore_errors; so do a few objects, which are then staged like it): removed before anything else
-#: sees the table. Not a reason the checks know.
+#: Marks, in ``candidates``, a row the fast path must leave to the staged lines (see :func:`_fast_insert_sql`):
+#: such rows are removed before anything else sees the table. Not a reason the checks know.
 _FAST_NULL = "#fast_null"
+
+
+def _textual(f: Field) -> bool:
+    return f.kind in ("string", "timestamp")
+
+
+def _not_a_string(value: str) -> str:
+    """SQL true when ``value`` (a VARCHAR read_ndjson gave for a JSON field) may come from a JSON value that is
+    not a string: the reader writes a number as digits, true/false as words, an object or array as JSON."""
+    return (f"(TRY_CAST({value} AS DOUBLE) IS NOT NULL OR {value} IN ('true', 'false') "
+            f"OR starts_with({value}, '{{') OR starts_with({value}, '['))")
 
 
 @cache
 def _fast_insert_sql() -> str:
     """Insert the typed candidate columns of every line of the files ``$files`` (read by read_ndjson, in file
-    order) into ``candidates``, with the file name as source_file, no arrival date and no line number yet."""
-    wrong, typed = _typed_json_fields("r.")
-    casts = ",\n  ".join(f"CAST({typed[f.name]} AS {f.sql_type}) AS {f.name}" for f in FIELDS)
-    every = ", ".join(f"r.{f.name}" for f in FIELDS)
+    order) into ``candidates``, with the file name as source_file, no arrival date and no line number yet.
+
+    The string fields (and event_ts) are read as VARCHAR: a JSON string comes back decoded, exactly the value
+    the staged lines give it. Any other JSON value would come back as its text, so a row where such text is
+    possible is marked for staging, like a row of NULLs (a line that is not a JSON object comes back so with
+    ignore_errors; so do objects without a contract field, which are then staged too). The other fields are
+    read as JSON and typed by the staged lines' own expressions; they alone can be of the wrong type here.
+    """
+    _, typed = _typed_json_fields("r.")
+    checks = " ".join(f"WHEN NOT {_json_field(f, 'r.')[0]} THEN '{f.name}'" for f in FIELDS if not _textual(f))
+    values = ",\n  ".join(
+        f"{(f'r.{f.name}' if f.kind == 'string' else 'NULL::TIMESTAMP') if _textual(f) else typed[f.name]} AS {f.name}"
+        for f in FIELDS)
+    all_null = " AND ".join(f"r.{f.name} IS NULL" for f in (*FIELDS, Field(RAW_TEXT_FIELD, "string")))
+    suspect = " OR ".join(_not_a_string(f"r.{f.name}") for f in FIELDS if _textual(f))
     return f"""
 INSERT INTO candidates BY NAME
 SELECT r.filename AS source_file,
-  CASE WHEN coalesce({every}, r.{RAW_TEXT_FIELD}) IS NULL THEN '{_FAST_NULL}' END AS parse_error,
-  {wrong} AS wrong_type_field,
-  CASE WHEN starts_with(r.event_ts, '"') THEN {_json_string("r.event_ts")} END AS ts_text,
+  CASE WHEN ({all_null}) OR {suspect} THEN '{_FAST_NULL}' END AS parse_error,
+  CASE {checks} END AS wrong_type_field,
+  r.event_ts AS ts_text,
   r.{RAW_TEXT_FIELD} IS NOT NULL AS has_text,
-  {casts}
+  {values}
 FROM read_ndjson($files, columns = $columns, format = 'newline_delimited', ignore_errors = true,
                  filename = true) AS r
 """
 
 
-_FAST_COLUMNS = {**{f.name: "JSON" for f in FIELDS}, RAW_TEXT_FIELD: "JSON"}
+_FAST_COLUMNS = {**{f.name: "VARCHAR" if _textual(f) else "JSON" for f in FIELDS}, RAW_TEXT_FIELD: "JSON"}
 
 
 def _fast_candidates(con: duckdb.DuckDBPyConnection, files: list[_FastFile]) -> list[pa.Table]:

@@ -17,30 +17,39 @@ from pipelines.simulate import simulate
 from tests.test_ingest import good, lines
 
 DAY = "2026-03-02"
+
+
+def ok(event_id: str, **over: object) -> dict:
+    """A valid event whose string fields do not look like numbers (such a row is left to the staged path)."""
+    return good(event_id, **{"app_version": "35.1.2", **over})
+
+
 TABLES = ("raw_events", "quarantined_events", "ingested_files")
 
-CLEAN = lines(*(good(f"c{i}", user_id=f"u{i % 7}", toxicity_score=round(i / 997, 4), text_length=i)
-                for i in range(400)))
+CLEAN = lines(*(ok(f"c{i}", user_id=f"u{i % 7}", toxicity_score=round(i / 997, 4), text_length=i,
+                     app_version="35.1.2") for i in range(400)))
 JUNK = [
     "{not json", "[1, 2]", "null", '"a string"', "12", "{}", '{"other": 1}', "true",
-    json.dumps(good("wt1", toxicity_score="0.9")), json.dumps(good("wt2", text_length=3.5)),
-    json.dumps(good("wt3", text_length=1e3)), json.dumps(good("wt4", schema_version="1")),
-    json.dumps(good("wt5", shown=1, event_type="nudge_triggered", experiment_id="e", variant="v")),
-    json.dumps(good("wt6", country=["DE"])), json.dumps(good("wt7", event_ts=1767348000)),
-    json.dumps(good("wt8", user_id={"id": 1})), json.dumps(good("big", text_length=99999999999999999999)),
-    json.dumps(good("neg0", text_length=-0.0, toxicity_score=-0.0)), json.dumps(good("exp", toxicity_score=5e-1)),
+    json.dumps(ok("wt1", toxicity_score="0.9")), json.dumps(ok("wt2", text_length=3.5)),
+    json.dumps(ok("wt3", text_length=1e3)), json.dumps(ok("wt4", schema_version="1")),
+    json.dumps(ok("wt5", shown=1, event_type="nudge_triggered", experiment_id="e", variant="v")),
+    json.dumps(ok("wt6", country=["DE"])), json.dumps(ok("wt7", event_ts=1767348000)),
+    json.dumps(ok("wt9", platform=True)), json.dumps(ok("wt10", app_version=False)),
+    json.dumps(ok("wt8", user_id={"id": 1})), json.dumps(ok("big", text_length=99999999999999999999)),
+    json.dumps(ok("neg0", text_length=-0.0, toxicity_score=-0.0)), json.dumps(ok("exp", toxicity_score=5e-1)),
     '{"event_id": "x", "user_id": "u1",}', '{"event_id": "x", "toxicity_score": NaN}',
     '{"event_id": "x", "toxicity_score": -Infinity}', '{"event_id": "dup", "event_id": 5, "user_id": "u"}',
     '{"event_id": 5, "event_id": "dup2", "user_id": "u"}',
-    json.dumps(good("t1", text="CANARY")), json.dumps(good("t2", text=None)), json.dumps(good("t3", text="")),
-    json.dumps(good("t4", nested={"text": "x"})), '{"event_id": "t5", "te\\u0078t": null, "user_id": "u"}',
+    json.dumps(ok("t1", text="CANARY")), json.dumps(ok("t2", text=None)), json.dumps(ok("t3", text="")),
+    json.dumps(ok("t4", nested={"text": "x"})), '{"event_id": "t5", "te\\u0078t": null, "user_id": "u"}',
     '{"event_id": "t6", "text": null, "text": "x"}', '{"event_id": "t7", "text": "x", "text": null}',
-    json.dumps(good("esc", app_version="a\"b\\c\u00e9\u2028\U0001f600", reason="\x01")),
-    json.dumps(good("esc2", app_version="tab\there"), ensure_ascii=False),
-    json.dumps(good("look", app_version="NaN,]", reason="Infinity")),
-    json.dumps(good("ts", event_ts="2026-03-02T01:30:00+02:00")), json.dumps(good("ts2", event_ts="yesterday")),
-    json.dumps(good("case", USER_ID="x", user_id=...)), '{"event_id" : "spaced" , "user_id" :"u" }',
-    json.dumps(good("last", platform="web")),
+    json.dumps(ok("esc", app_version="a\"b\\c\u00e9\u2028\U0001f600", reason="\x01")),
+    json.dumps(ok("esc2", app_version="tab\there"), ensure_ascii=False),
+    json.dumps(ok("look", app_version="NaN,]", reason="Infinity")),
+    json.dumps(ok("ts", event_ts="2026-03-02T01:30:00+02:00")), json.dumps(ok("ts2", event_ts="yesterday")),
+    json.dumps(ok("case", USER_ID="x", user_id=...)), '{"event_id" : "spaced" , "user_id" :"u" }',
+    json.dumps(ok("numeric-looking strings", app_version="2", reason="1e5", comment_id="true")),
+    json.dumps(ok("last", platform="web")),
 ]
 DIRTY = lines(*JUNK[:10]) + CLEAN + lines(*JUNK[10:])
 
@@ -114,7 +123,7 @@ def test_clean_file_is_read_by_duckdb_alone(tmp_path: Path, spy: dict[str, list]
 
 def test_dirty_lines_are_staged_one_by_one_and_the_rest_read_by_duckdb(tmp_path: Path,
                                                                         spy: dict[str, list]) -> None:
-    body = DIRTY + json.dumps(good("unterminated")).encode()
+    body = DIRTY + json.dumps(ok("unterminated")).encode()
     assert_same_both_ways(tmp_path, {"d.jsonl": body, "t.jsonl": DIRTY + b'{"event_id": "cut', "z.jsonl.gz":
                                      gzip.compress(DIRTY) + gzip.compress(CLEAN)})
     assert sorted(spy["fast"]) == ["d.jsonl", "t.jsonl", "z.jsonl.gz"]
@@ -131,11 +140,11 @@ def test_dirty_lines_are_staged_one_by_one_and_the_rest_read_by_duckdb(tmp_path:
     ("name", "content"),
     [
         ("blank.jsonl", CLEAN.replace(b"}\n", b"}\n\n", 1)),
-        ("space.jsonl", CLEAN + b"   \n" + lines(good("after"))),
+        ("space.jsonl", CLEAN + b"   \n" + lines(ok("after"))),
         ("indented.jsonl", b"  " + CLEAN),
-        ("crlf-blank.jsonl", CLEAN + b"\r\n" + lines(good("after"))),
+        ("crlf-blank.jsonl", CLEAN + b"\r\n" + lines(ok("after"))),
         ("bom.jsonl", b"\xef\xbb\xbf" + CLEAN),
-        ("latin1.jsonl", CLEAN + lines(good("x")).replace(b'"x"', b'"\xe9"')),
+        ("latin1.jsonl", CLEAN + lines(ok("x")).replace(b'"x"', b'"\xe9"')),
         ("cut.jsonl.gz", gzip.compress(CLEAN)[:-40]),
         ("glob[1].jsonl", CLEAN),
     ],
@@ -192,7 +201,7 @@ def test_simulated_dirty_log(tmp_path: Path) -> None:
 
 
 def test_raw_text_is_not_stored_by_the_fast_path(tmp_path: Path, spy: dict[str, list]) -> None:
-    con = assert_same_both_ways(tmp_path, {"a.jsonl": CLEAN + lines(good("t", text="CANARY-FAST-31337"))})
+    con = assert_same_both_ways(tmp_path, {"a.jsonl": CLEAN + lines(ok("t", text="CANARY-FAST-31337"))})
     assert spy["fast"] == ["a.jsonl"] and spy["lines"] == []
     assert con.execute("SELECT count(*) FILTER (has_text) FROM raw_events").fetchall() == [(1,)]
     con.close()

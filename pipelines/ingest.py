@@ -2,8 +2,9 @@
 
 Each file is read on its own: a file that cannot be read is reported with its path and the run goes on.
 JSONL (plain or gzip) is split into lines here (salvaging the readable prefix of a damaged gzip) and parsed
-by DuckDB's JSON functions with the contract's types — never by inference. Parquet is read by DuckDB and its
-columns checked against the contract's types. Both become rows of the temp table ``candidates`` with the
+by DuckDB's JSON functions with the contract's types — never by inference; a file DuckDB's own reader can be
+trusted with line for line is read by it instead (the fast path: the same rows, see :func:`read_json_files`).
+Parquet is read by DuckDB and its columns checked against the contract's types. Both become rows of the temp table ``candidates`` with the
 same columns; ``sql/raw_events.sql`` then decides, row by row, whether each is a valid event or quarantined.
 
 The raw comment ``text`` field is never read: only whether a row carried it.
@@ -343,14 +344,17 @@ def _fast_file(path: Path, report: FileReport, arrival_date: date, raw: bytes) -
     """The file as a :class:`_FastFile` when DuckDB's reader can be trusted with it line for line; None when
     the whole file must be staged: a damaged gzip, no content, a byte order mark, bytes that are not UTF-8, a
     line that is empty or starts with white space (the reader skips blank lines, so line numbers would shift),
-    or a path read_ndjson would take for a glob pattern.
+    a path read_ndjson would take for a glob pattern, or one not ending in ``dt=<arrival date>/<name>``.
 
     Line numbers to stage are those DuckDB's lenient parser would accept though JSON does not (the candidates
-    of :func:`_not_strict_json`), those where a "text" key is null, and any with a ``\\u`` escape (a key could
-    be spelled with it): searched in the whole file first, line by line only when found.
+    of :func:`_not_strict_json`), those where a "text" key is null, any with a ``\\u`` escape (a key could be
+    spelled with it) and any with the byte :data:`_SEP`: searched in the whole file first, line by line only
+    when found.
     """
     if report.finding is not None or not raw or raw.startswith(b"\xef\xbb\xbf") or _GLOB_CHARS & set(str(path)):
         return None
+    if path.parent.name != f"dt={arrival_date.isoformat()}" or report.source_file != f"{path.parent.name}/{path.name}":
+        return None  # the insert takes both from the path
     if not raw.isascii():
         try:
             raw.decode("utf-8")
@@ -365,7 +369,7 @@ def _fast_file(path: Path, report: FileReport, arrival_date: date, raw: bytes) -
         return None
     lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     # one pattern at a time: an alternation would scan every byte
-    stage = [p for p in (_TRAILING_COMMA, "NaN", "Infinity", _TEXT_NULL, "\\\\u") if found(p)]
+    stage = [p for p in (_TRAILING_COMMA, "NaN", "Infinity", _TEXT_NULL, "\\\\u", _SEP) if found(p)]
     staged = np.zeros(0, np.int64)
     if stage:
         staged = np.flatnonzero(pc.match_substring_regex(_line_array(raw), "|".join(stage)).to_numpy(
@@ -408,17 +412,21 @@ def _textual(f: Field) -> bool:
     return f.kind in ("string", "timestamp")
 
 
-def _not_a_string(value: str) -> str:
-    """SQL true when ``value`` (a VARCHAR read_ndjson gave for a JSON field) may come from a JSON value that is
-    not a string: the reader writes a number as digits, true/false as words, an object or array as JSON."""
-    return (f"(TRY_CAST({value} AS DOUBLE) IS NOT NULL OR {value} IN ('true', 'false') "
-            f"OR starts_with({value}, '{{') OR starts_with({value}, '['))")
+#: Separates the string fields of a row for :data:`_NOT_A_STRING` (a JSON string cannot hold it unescaped;
+#: lines with it or any \\u escape are staged).
+_SEP = "\x01"
+#: A field the reader gave as VARCHAR that may come from a JSON value that is not a string: the reader writes
+#: a number as its JSON text or as a double (``1e+21``, ``inf``), true/false as words, an object or array as
+#: JSON. Matched against all string fields of a row at once, joined by :data:`_SEP`.
+_NOT_A_STRING = (f"(^|{_SEP})(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?|-?inf|nan|true|false)({_SEP}|$)"
+                 f"|(^|{_SEP})[[{{]")
 
 
 @cache
 def _fast_insert_sql() -> str:
     """Insert the typed candidate columns of every line of the files ``$files`` (read by read_ndjson, in file
-    order) into ``candidates``, with the file name as source_file, no arrival date and no line number yet.
+    order) into ``candidates``, with no line number yet. Each path ends in ``dt=YYYY-MM-DD/<name>``: the
+    arrival date and source file come from it, as in :func:`parquet_scan_sql`.
 
     The string fields (and event_ts) are read as VARCHAR: a JSON string comes back decoded, exactly the value
     the staged lines give it. Any other JSON value would come back as its text, so a row where such text is
@@ -432,11 +440,14 @@ def _fast_insert_sql() -> str:
         f"{(f'r.{f.name}' if f.kind == 'string' else 'NULL::TIMESTAMP') if _textual(f) else typed[f.name]} AS {f.name}"
         for f in FIELDS)
     all_null = " AND ".join(f"r.{f.name} IS NULL" for f in (*FIELDS, Field(RAW_TEXT_FIELD, "string")))
-    suspect = " OR ".join(_not_a_string(f"r.{f.name}") for f in FIELDS if _textual(f))
+    strings = ", ".join(f"r.{f.name}" for f in FIELDS if _textual(f))
+    folder = "parse_filename(parse_dirpath(r.filename, 'system'), false, 'system')"
     return f"""
 INSERT INTO candidates BY NAME
-SELECT r.filename AS source_file,
-  CASE WHEN ({all_null}) OR {suspect} THEN '{_FAST_NULL}' END AS parse_error,
+SELECT CAST(substr({folder}, 4) AS DATE) AS arrival_date,
+  {folder} || '/' || parse_filename(r.filename, false, 'system') AS source_file,
+  CASE WHEN ({all_null}) OR regexp_matches(concat_ws(chr(1), {strings}), '{_NOT_A_STRING}')
+       THEN '{_FAST_NULL}' END AS parse_error,
   CASE {checks} END AS wrong_type_field,
   r.event_ts AS ts_text,
   r.{RAW_TEXT_FIELD} IS NOT NULL AS has_text,
@@ -459,11 +470,11 @@ def _fast_candidates(con: duckdb.DuckDBPyConnection, files: list[_FastFile]) -> 
     lines hold the event_id DuckDB read for them; otherwise it is staged whole. Rows of NULLs and the lines
     :func:`_fast_file` picked are staged one by one.
     """
-    by_name = {str(f.path): f for f in files}
+    by_name = {f.report.source_file: f for f in files}
     old_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = true")
     try:
-        con.execute(_fast_insert_sql(), {"files": list(by_name), "columns": _FAST_COLUMNS})
+        con.execute(_fast_insert_sql(), {"files": [str(f.path) for f in files], "columns": _FAST_COLUMNS})
     except duckdb.Error:  # the statement left no row
         return [_staged_whole(f) for f in files]
     finally:
@@ -480,13 +491,14 @@ def _use_fast_rows(con: duckdb.DuckDBPyConnection, files: list[_FastFile], by_na
     """Check the rows :func:`_fast_candidates` inserted (line_no NULL), number them, and return the lines to
     stage."""
     stats = con.execute(
-        f"SELECT source_file, count(*), min(rowid), max(rowid), list(rowid) FILTER (parse_error = '{_FAST_NULL}') "
-        "FROM candidates WHERE line_no IS NULL GROUP BY source_file").fetchall()
+        f"SELECT source_file, arrival_date, count(*), min(rowid), max(rowid), "
+        f"list(rowid) FILTER (parse_error = '{_FAST_NULL}') "
+        "FROM candidates WHERE line_no IS NULL GROUP BY ALL").fetchall()
     used: dict[str, tuple[_FastFile, int]] = {}
     null_rows: dict[str, list[int]] = {}
-    for name, count, first, last, nulls in stats:
+    for name, day, count, first, last, nulls in stats:
         f = by_name.get(str(name))
-        if f is not None and count == f.lines and last - first + 1 == count:
+        if f is not None and day == f.arrival_date and count == f.lines and last - first + 1 == count:
             used[str(name)] = (f, int(first))
             null_rows[str(name)] = [int(r) for r in (nulls or [])]
     samples = {name: _sample_lines(f) for name, (f, _) in used.items()}
@@ -499,7 +511,7 @@ def _use_fast_rows(con: duckdb.DuckDBPyConnection, files: list[_FastFile], by_na
     staged: list[pa.Table] = []
     drop: list[int] = []  # rowids of staged lines of used files
     for f in files:
-        name = str(f.path)
+        name = f.report.source_file
         if name not in used:
             staged.append(_staged_whole(f))
             continue
@@ -514,16 +526,12 @@ def _use_fast_rows(con: duckdb.DuckDBPyConnection, files: list[_FastFile], by_na
         return staged
     con.execute("DELETE FROM candidates WHERE line_no IS NULL AND (NOT list_contains($used, source_file) "
                 "OR list_contains($drop, rowid))", {"used": list(used), "drop": drop})
-    if used:
-        con.execute("CREATE OR REPLACE TEMP TABLE json_fast_files (filename VARCHAR, first_row BIGINT, "
-                    "arrival_date DATE, source_file VARCHAR)")
-        con.executemany("INSERT INTO json_fast_files VALUES ($n, $r, $d, $s)",
-                        [{"n": name, "r": first, "d": f.arrival_date, "s": f.report.source_file}
-                         for name, (f, first) in used.items()])
-        con.execute("UPDATE candidates SET line_no = candidates.rowid - f.first_row + 1, "
-                    "arrival_date = f.arrival_date, source_file = f.source_file FROM json_fast_files f "
-                    "WHERE candidates.line_no IS NULL AND candidates.source_file = f.filename")
-        con.execute("DROP TABLE json_fast_files")
+    con.execute("CREATE OR REPLACE TEMP TABLE json_fast_files (source_file VARCHAR, first_row BIGINT)")
+    con.executemany("INSERT INTO json_fast_files VALUES ($s, $r)",
+                    [{"s": name, "r": first} for name, (_, first) in used.items()])
+    con.execute("UPDATE candidates SET line_no = candidates.rowid - f.first_row + 1 FROM json_fast_files f "
+                "WHERE candidates.line_no IS NULL AND candidates.source_file = f.source_file")
+    con.execute("DROP TABLE json_fast_files")
     return staged
 
 

@@ -4,8 +4,9 @@ Each file is read on its own: a file that cannot be read is reported with its pa
 JSONL (plain or gzip) is split into lines here (salvaging the readable prefix of a damaged gzip) and parsed
 by DuckDB's JSON functions with the contract's types — never by inference; a file DuckDB's own reader can be
 trusted with line for line is read by it instead (the fast path: the same rows, see :func:`read_json_files`).
-Parquet is read by DuckDB and its columns checked against the contract's types. Both become rows of the temp table ``candidates`` with the
-same columns; ``sql/raw_events.sql`` then decides, row by row, whether each is a valid event or quarantined.
+Parquet is read by DuckDB and its columns checked against the contract's types. Both become rows of the temp
+table ``candidates`` with the same columns; ``sql/raw_events.sql`` then decides, row by row, whether each is a
+valid event or quarantined.
 
 The raw comment ``text`` field is never read: only whether a row carried it.
 """

@@ -2,11 +2,9 @@
 
 Each file is read on its own: a file that cannot be read is reported with its path and the run goes on.
 JSONL (plain or gzip) is split into lines here (salvaging the readable prefix of a damaged gzip) and parsed
-by DuckDB's JSON functions with the contract's types — never by inference; a file DuckDB's own reader can be
-trusted with line for line is read by it instead (the fast path: the same rows, see :func:`read_json_files`).
-Parquet is read by DuckDB and its columns checked against the contract's types. Both become rows of the temp
-table ``candidates`` with the same columns; ``sql/raw_events.sql`` then decides, row by row, whether each is a
-valid event or quarantined.
+by DuckDB's JSON functions with the contract's types — never by inference. Parquet is read by DuckDB and its
+columns checked against the contract's types. Both become rows of the temp table ``candidates`` with the
+same columns; ``sql/raw_events.sql`` then decides, row by row, whether each is a valid event or quarantined.
 
 The raw comment ``text`` field is never read: only whether a row carried it.
 """
@@ -21,7 +19,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -239,11 +236,7 @@ def json_lines(path: Path, report: FileReport) -> pa.Table | None:
     dropped, split at ``\\n`` only, the last line flagged when the file does not end with a newline), except
     that each keeps its terminating ``\\n``: JSON ignores it, and blank lines are found by trimming it too.
     """
-    return _json_lines_of(_read_bytes(path, report), report)
-
-
-def _json_lines_of(whole: bytes, report: FileReport) -> pa.Table | None:
-    """:func:`json_lines` of a file's (decompressed) bytes."""
+    whole = _read_bytes(path, report)
     raw = whole[3:] if whole.startswith(b"\xef\xbb\xbf") else whole
     if not raw:
         report.finding = report.finding or "empty_file"
@@ -271,297 +264,30 @@ def _json_lines_of(whole: bytes, report: FileReport) -> pa.Table | None:
     })
 
 
-def read_json_files(files: list[tuple[Path, FileReport, date]], con: duckdb.DuckDBPyConnection) -> list[pa.Table]:
+def read_json_files(files: list[tuple[Path, FileReport, date]]) -> list[pa.Table]:
     """:func:`json_lines` of each file with its ``arrival_date`` and ``source_file`` columns, two files at a time
     (decompression, splitting and the strictness regex release the GIL); file-level findings go to each file's
-    report.
+    report."""
 
-    Files that qualify for the fast path (:func:`_fast_candidates`) are read by DuckDB itself: their rows go
-    straight into the temp table ``candidates`` (which must exist), and only their lines that DuckDB's reader
-    cannot be trusted with come back here as staged lines, with their own line numbers.
-    """
-
-    def read(item: tuple[Path, FileReport, date]) -> pa.Table | _FastFile | None:
+    def read(item: tuple[Path, FileReport, date]) -> pa.Table | None:
         path, report, arrival_date = item
         try:
             if path.stat().st_size == 0:
                 report.finding = "empty_file"
                 return None
-            whole = _read_bytes(path, report)
-            if JSON_FAST_PATH and (fast := _fast_file(path, report, arrival_date, whole)) is not None:
-                return fast
-            lines = _json_lines_of(whole, report)
+            lines = json_lines(path, report)
         except OSError as exc:
             report.finding, report.detail = "unreadable_file", one_line(exc)
             return None
         if lines is None:
             return None
         report.rows = lines.num_rows
-        return _with_file_columns(lines, report.source_file, arrival_date)
+        names = pa.array(np.full(lines.num_rows, report.source_file, dtype=object), pa.string())
+        days = pa.array(np.full(lines.num_rows, np.datetime64(arrival_date, "D")), pa.date32())
+        return lines.add_column(0, "source_file", names).add_column(0, "arrival_date", days)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        read_files = [t for t in pool.map(read, files) if t is not None]
-    tables = [t for t in read_files if isinstance(t, pa.Table)]
-    fast = [t for t in read_files if isinstance(t, _FastFile)]
-    if fast:
-        tables += _fast_candidates(con, fast)
-    return tables
-
-
-def _with_file_columns(lines: pa.Table, source_file: str, arrival_date: date) -> pa.Table:
-    names = pa.array(np.full(lines.num_rows, source_file, dtype=object), pa.string())
-    days = pa.array(np.full(lines.num_rows, np.datetime64(arrival_date, "D")), pa.date32())
-    return lines.add_column(0, "source_file", names).add_column(0, "arrival_date", days)
-
-
-# --- JSONL fast path: DuckDB's own reader ---------------------------------------------------------------------
-
-#: Read JSONL files with DuckDB's read_ndjson where that provably gives the rows of the staged lines (tests
-#: switch it off to compare both ways).
-JSON_FAST_PATH = True
-_WS = "[ \t\r\n]*"
-#: A top-level "text" key whose value is null: DuckDB's reader gives NULL for it as for an absent key, while
-#: the staged lines say the row had the field (json_exists). Without the opening quote, so that RE2 looks for
-#: the rarer first letter (a longer key ending in "text" matches too: it is only staged).
-_TEXT_NULL = f'{RAW_TEXT_FIELD}"{_WS}:{_WS}null'
-#: Bytes that make a file's path a glob pattern to read_ndjson.
-_GLOB_CHARS = frozenset("*?[]{}\\")
-
-
-@dataclass
-class _FastFile:
-    """A JSONL file DuckDB reads itself: its bytes (decompressed), line count and the line numbers (from 1)
-    that must be staged instead (lines DuckDB parses leniently, a text field that is null)."""
-
-    path: Path
-    report: FileReport
-    arrival_date: date
-    raw: bytes
-    lines: int
-    staged: np.ndarray
-
-
-def _fast_file(path: Path, report: FileReport, arrival_date: date, raw: bytes) -> _FastFile | None:
-    """The file as a :class:`_FastFile` when DuckDB's reader can be trusted with it line for line; None when
-    the whole file must be staged: a damaged gzip, no content, a byte order mark, bytes that are not UTF-8, a
-    line that is empty or starts with white space (the reader skips blank lines, so line numbers would shift),
-    a path read_ndjson would take for a glob pattern, or one not ending in ``dt=<arrival date>/<name>``.
-
-    Line numbers to stage are those DuckDB's lenient parser would accept though JSON does not (the candidates
-    of :func:`_not_strict_json`), those where a "text" key is null, any with a ``\\u`` escape (a key could be
-    spelled with it) and any with the byte :data:`_SEP`: searched in the whole file first, line by line only
-    when found.
-    """
-    if report.finding is not None or not raw or raw.startswith(b"\xef\xbb\xbf") or _GLOB_CHARS & set(str(path)):
-        return None
-    if path.parent.name != f"dt={arrival_date.isoformat()}" or report.source_file != f"{path.parent.name}/{path.name}":
-        return None  # the insert takes both from the path
-    if not raw.isascii():
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    whole = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(raw)], np.int64)), pa.py_buffer(raw))
-
-    def found(pattern: str) -> bool:  # RE2 over the whole file: fast for a pattern that starts with a literal
-        return bool(pc.match_substring_regex(whole, pattern)[0].as_py())
-
-    if raw[0] in b" \t\r\n\x0b\x0c" or found("\n[\n \t\r\x0b\x0c]"):
-        return None
-    lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
-    # one pattern at a time: an alternation would scan every byte
-    stage = [p for p in (_TRAILING_COMMA, "NaN", "Infinity", _TEXT_NULL, "\\\\u", _SEP) if found(p)]
-    staged = np.zeros(0, np.int64)
-    if stage:
-        staged = np.flatnonzero(pc.match_substring_regex(_line_array(raw), "|".join(stage)).to_numpy(
-            zero_copy_only=False)) + 1
-    return _FastFile(path, report, arrival_date, raw, lines, staged)
-
-
-def _line_array(raw: bytes) -> pa.LargeStringArray:
-    """The lines of ``raw`` (each with its terminating newline), as :func:`json_lines` splits them."""
-    buf = np.frombuffer(raw, np.uint8)
-    newline = np.flatnonzero(buf == 10)
-    n = len(newline) + (0 if raw.endswith(b"\n") else 1)
-    offsets = np.empty(n + 1, np.int64)
-    offsets[0] = 0
-    offsets[1 : len(newline) + 1] = newline + 1
-    offsets[n] = len(buf)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(raw))
-
-
-def _staged_lines(fast: _FastFile, line_numbers: np.ndarray) -> pa.Table:
-    """The staged lines (as :func:`json_lines`, with file columns) of the given line numbers of a fast file."""
-    numbers = np.unique(line_numbers).astype(np.int64)
-    lines = _line_array(fast.raw).take(pa.array(numbers - 1))
-    unterminated = (numbers == fast.lines) & (not fast.raw.endswith(b"\n"))
-    table = pa.table({
-        "line_no": pa.array(numbers),
-        "line": lines,
-        "unterminated": pa.array(unterminated),
-        "not_strict": _not_strict_json(lines),
-    })
-    return _with_file_columns(table, fast.report.source_file, fast.arrival_date)
-
-
-#: Marks, in ``candidates``, a row the fast path must leave to the staged lines (see :func:`_fast_insert_sql`):
-#: such rows are removed before anything else sees the table. Not a reason the checks know.
-_FAST_NULL = "#fast_null"
-
-
-def _textual(f: Field) -> bool:
-    return f.kind in ("string", "timestamp")
-
-
-#: Separates the string fields of a row for :data:`_NOT_A_STRING` (a JSON string cannot hold it unescaped;
-#: lines with it or any \\u escape are staged).
-_SEP = "\x01"
-#: A field the reader gave as VARCHAR that may come from a JSON value that is not a string: the reader writes
-#: a number as its JSON text or as a double (``1e+21``, ``inf``), true/false as words, an object or array as
-#: JSON. Matched against all string fields of a row at once, joined by :data:`_SEP`.
-_NOT_A_STRING = (f"(^|{_SEP})(-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?|-?inf|nan|true|false)({_SEP}|$)"
-                 f"|(^|{_SEP})[[{{]")
-
-
-@cache
-def _fast_insert_sql() -> str:
-    """Insert the typed candidate columns of every line of the files ``$files`` (read by read_ndjson, in file
-    order) into ``candidates``, with no line number yet. Each path ends in ``dt=YYYY-MM-DD/<name>``: the
-    arrival date and source file come from it, as in :func:`parquet_scan_sql`.
-
-    The string fields (and event_ts) are read as VARCHAR: a JSON string comes back decoded, exactly the value
-    the staged lines give it. Any other JSON value would come back as its text, so a row where such text is
-    possible is marked for staging, like a row of NULLs (a line that is not a JSON object comes back so with
-    ignore_errors; so do objects without a contract field, which are then staged too). The other fields are
-    read as JSON and typed by the staged lines' own expressions; they alone can be of the wrong type here.
-    """
-    _, typed = _typed_json_fields("r.")
-    checks = " ".join(f"WHEN NOT {_json_field(f, 'r.')[0]} THEN '{f.name}'" for f in FIELDS if not _textual(f))
-    values = ",\n  ".join(
-        f"{(f'r.{f.name}' if f.kind == 'string' else 'NULL::TIMESTAMP') if _textual(f) else typed[f.name]} AS {f.name}"
-        for f in FIELDS)
-    all_null = " AND ".join(f"r.{f.name} IS NULL" for f in (*FIELDS, Field(RAW_TEXT_FIELD, "string")))
-    strings = ", ".join(f"r.{f.name}" for f in FIELDS if _textual(f))
-    folder = "parse_filename(parse_dirpath(r.filename, 'system'), false, 'system')"
-    return f"""
-INSERT INTO candidates BY NAME
-SELECT CAST(substr({folder}, 4) AS DATE) AS arrival_date,
-  {folder} || '/' || parse_filename(r.filename, false, 'system') AS source_file,
-  CASE WHEN ({all_null}) OR regexp_matches(concat_ws(chr(1), {strings}), '{_NOT_A_STRING}')
-       THEN '{_FAST_NULL}' END AS parse_error,
-  CASE {checks} END AS wrong_type_field,
-  r.event_ts AS ts_text,
-  r.{RAW_TEXT_FIELD} IS NOT NULL AS has_text,
-  {values}
-FROM read_ndjson($files, columns = $columns, format = 'newline_delimited', ignore_errors = true,
-                 filename = true) AS r
-"""
-
-
-_FAST_COLUMNS = {**{f.name: "VARCHAR" if _textual(f) else "JSON" for f in FIELDS}, RAW_TEXT_FIELD: "JSON"}
-
-
-def _fast_candidates(con: duckdb.DuckDBPyConnection, files: list[_FastFile]) -> list[pa.Table]:
-    """Read ``files`` with read_ndjson into ``candidates``; the staged lines that must be parsed instead.
-
-    The reader runs with ignore_errors (a bad line is a row of NULLs, so no file stops the others) and keeps
-    the files' order (preserve_insertion_order), so the rows of a file are consecutive in ``candidates`` and
-    row k of it is line k (the file has no blank line, the only kind the reader skips): line numbers come from
-    rowid. A file is used only when its row count is its line count, its rows are consecutive and a few sampled
-    lines hold the event_id DuckDB read for them; otherwise it is staged whole. Rows of NULLs and the lines
-    :func:`_fast_file` picked are staged one by one.
-    """
-    by_name = {f.report.source_file: f for f in files}
-    old_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-    con.execute("SET preserve_insertion_order = true")
-    try:
-        con.execute(_fast_insert_sql(), {"files": [str(f.path) for f in files], "columns": _FAST_COLUMNS})
-    except duckdb.Error:  # the statement left no row
-        return [_staged_whole(f) for f in files]
-    finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if old_order else 'false'}")
-    try:
-        return _use_fast_rows(con, files, by_name)
-    except BaseException:
-        con.execute("DELETE FROM candidates WHERE line_no IS NULL")
-        raise
-
-
-def _use_fast_rows(con: duckdb.DuckDBPyConnection, files: list[_FastFile], by_name: dict[str, _FastFile]
-                   ) -> list[pa.Table]:
-    """Check the rows :func:`_fast_candidates` inserted (line_no NULL), number them, and return the lines to
-    stage."""
-    stats = con.execute(
-        f"SELECT source_file, arrival_date, count(*), min(rowid), max(rowid), "
-        f"list(rowid) FILTER (parse_error = '{_FAST_NULL}') "
-        "FROM candidates WHERE line_no IS NULL GROUP BY ALL").fetchall()
-    used: dict[str, tuple[_FastFile, int]] = {}
-    null_rows: dict[str, list[int]] = {}
-    for name, day, count, first, last, nulls in stats:
-        f = by_name.get(str(name))
-        if f is not None and day == f.arrival_date and count == f.lines and last - first + 1 == count:
-            used[str(name)] = (f, int(first))
-            null_rows[str(name)] = [int(r) for r in (nulls or [])]
-    samples = {name: _sample_lines(f) for name, (f, _) in used.items()}
-    sample_rows = [first + k - 1 for name, (_, first) in used.items() for k in samples[name]]
-    read_ids = dict(con.execute("SELECT rowid, event_id FROM candidates WHERE list_contains($ids, rowid)",
-                                {"ids": sample_rows}).fetchall()) if sample_rows else {}
-    for name, (_, first) in list(used.items()):
-        if any(read_ids.get(first + k - 1) != expected for k, expected in samples[name].items()):
-            del used[name]
-    staged: list[pa.Table] = []
-    drop: list[int] = []  # rowids of staged lines of used files
-    for f in files:
-        name = f.report.source_file
-        if name not in used:
-            staged.append(_staged_whole(f))
-            continue
-        first = used[name][1]
-        f.report.rows = f.lines
-        lines = np.concatenate([f.staged, np.array(null_rows[name], np.int64) - first + 1])
-        drop += (lines + first - 1).tolist()
-        if len(lines):
-            staged.append(_staged_lines(f, lines))
-    if not used:
-        con.execute("DELETE FROM candidates WHERE line_no IS NULL")
-        return staged
-    con.execute("DELETE FROM candidates WHERE line_no IS NULL AND (NOT list_contains($used, source_file) "
-                "OR list_contains($drop, rowid))", {"used": list(used), "drop": drop})
-    con.execute("CREATE OR REPLACE TEMP TABLE json_fast_files (source_file VARCHAR, first_row BIGINT)")
-    con.executemany("INSERT INTO json_fast_files VALUES ($s, $r)",
-                    [{"s": name, "r": first} for name, (_, first) in used.items()])
-    con.execute("UPDATE candidates SET line_no = candidates.rowid - f.first_row + 1 FROM json_fast_files f "
-                "WHERE candidates.line_no IS NULL AND candidates.source_file = f.source_file")
-    con.execute("DROP TABLE json_fast_files")
-    return staged
-
-
-def _sample_lines(f: _FastFile) -> dict[int, str]:
-    """The event_id (a JSON string) of the first, a middle and the last line of a fast file, by line number,
-    where that line is an object with one (read by Python's own parser), to check DuckDB's row order."""
-    raw = f.raw
-    middle = raw.find(b"\n", len(raw) // 2)
-    picks = {1: (0, raw.find(b"\n"))}
-    if 0 <= middle < len(raw) - 1:
-        picks[raw.count(b"\n", 0, middle + 1) + 1] = (middle + 1, raw.find(b"\n", middle + 1))
-    last_start = raw.rfind(b"\n", 0, len(raw) - 1) + 1
-    picks[f.lines] = (last_start, len(raw))
-    out: dict[int, str] = {}
-    for number, (start, end) in picks.items():
-        try:
-            obj = json.loads(raw[start : end if end >= 0 else len(raw)])
-        except ValueError:
-            continue
-        if isinstance(obj, dict) and isinstance(obj.get("event_id"), str) and number not in set(f.staged.tolist()):
-            out[number] = obj["event_id"]
-    return out
-
-
-def _staged_whole(f: _FastFile) -> pa.Table:
-    lines = _json_lines_of(f.raw, f.report)
-    assert lines is not None  # a fast file has content
-    f.report.rows = lines.num_rows
-    return _with_file_columns(lines, f.report.source_file, f.arrival_date)
+        return [t for t in pool.map(read, files) if t is not None]
 
 
 def _split_undecodable(raw: bytes) -> pa.Table:
@@ -591,7 +317,7 @@ def _split_undecodable(raw: bytes) -> pa.Table:
     })
 
 
-def _json_field(f: Field, prefix: str = "j.") -> tuple[str, str]:
+def _json_field(f: Field) -> tuple[str, str]:
     """(SQL true when the field's JSON type is acceptable or it is absent/null, SQL of its typed value).
 
     ``j.<field>`` is the field's JSON text as DuckDB re-serialises it (NULL when absent or null), so its first
@@ -600,7 +326,7 @@ def _json_field(f: Field, prefix: str = "j.") -> tuple[str, str]:
     between the quotes, decoded by json_extract_string only where an escape is left (``\\u`` escapes of
     printable characters come back decoded already); numbers are cast from their text.
     """
-    j = f"{prefix}{f.name}"
+    j = f"j.{f.name}"
     number = (f"NOT (starts_with({j}, '\"') OR starts_with({j}, '{{') OR starts_with({j}, '[') "
               f"OR {j} IN ('true', 'false'))")
     if f.kind in ("string", "timestamp"):
@@ -624,18 +350,6 @@ def _json_string(j: str) -> str:
             f"ELSE substr({j}, 2, length({j}) - 2) END")
 
 
-def _typed_json_fields(prefix: str) -> tuple[str, dict[str, str]]:
-    """(CASE naming the first contract field whose JSON type is wrong, typed value expression by field) of the
-    field JSON texts ``<prefix><field>`` (see :func:`_json_field`); shared by the staged lines and the fast
-    path."""
-    wrong, typed = [], {}
-    for f in FIELDS:
-        ok, value = _json_field(f, prefix)
-        wrong.append(f"WHEN NOT {ok} THEN '{f.name}'")
-        typed[f.name] = value
-    return "CASE " + " ".join(wrong) + " END", typed
-
-
 def _json_candidates_sql(lines: str, source_file: str, arrival_date: str) -> str:
     """Candidate rows of the JSON lines in relation ``lines`` (line_no, line, unterminated, not_strict); the
     SQL expressions ``source_file`` and ``arrival_date`` give those columns.
@@ -645,8 +359,12 @@ def _json_candidates_sql(lines: str, source_file: str, arrival_date: str) -> str
     valid JSON text is an object exactly when it starts with ``{``.
     """
     as_json = "{" + ", ".join(f'"{f.name}": "JSON"' for f in FIELDS) + "}"
-    wrong, typed = _typed_json_fields("j.")
-    typed_sql = ",\n  ".join(f"{value} AS {name}" for name, value in typed.items())
+    wrong, typed = [], []
+    for f in FIELDS:
+        ok, value = _json_field(f)
+        wrong.append(f"WHEN NOT {ok} THEN '{f.name}'")
+        typed.append(f"{value} AS {f.name}")
+    typed_sql = ",\n  ".join(typed)
     # a key written "text" contains those characters literally or as \u escapes
     return f"""
 WITH src AS (
@@ -664,7 +382,7 @@ WITH src AS (
 SELECT
   arrival_date, source_file, line_no,
   CASE WHEN is_object THEN NULL WHEN unterminated THEN 'truncated_line' ELSE 'not_json' END AS parse_error,
-  CASE WHEN is_object THEN {wrong} END AS wrong_type_field,
+  CASE WHEN is_object THEN CASE {" ".join(wrong)} END END AS wrong_type_field,
   CASE WHEN is_object AND starts_with(j.event_ts, '"') THEN {_json_string("j.event_ts")} END AS ts_text,
   is_object AND has_text AS has_text,
   {typed_sql}

@@ -284,7 +284,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                     parquet_groups.setdefault(columns, []).append(str(path))
                     continue
             day_reports.append(ingest.stage_file(con, path, source_file, day))
-    json_tables = ingest.read_json_files(json_files, con)
+    json_tables = ingest.read_json_files(json_files)
     days = [date.fromisoformat(part.arrival_date) for part in batch]
     # raw rows have no order (every reader sorts or ranks explicitly); unordered inserts are ~13 % cheaper
     con.execute("SET preserve_insertion_order = false")

@@ -53,9 +53,8 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
     if not settings.events_root.is_dir():
         raise CliError(f"events folder not found: {settings.events_root}")
     dates = ingest.arrival_dates(settings.events_root)
-    for name in ingest.misnamed_folders(settings.events_root):
-        print(f"nudge: warning: {settings.events_root / name} is not read: its name is not dt=YYYY-MM-DD with a "
-              "real date", file=sys.stderr)
+    for entry in ingest.unread_entries(settings.events_root):
+        print(f"nudge: warning: not read: {settings.events_root}/{entry}", file=sys.stderr)
     if not dates:
         raise CliError(f"no dt=YYYY-MM-DD folders under {settings.events_root}")
     try:

@@ -48,20 +48,33 @@ class FileReport:
 
 def arrival_dates(events_root: Path) -> list[str]:
     """The arrival dates present under ``events_root`` (its ``dt=YYYY-MM-DD`` folders), oldest first; folders
-    whose name is not a real date are left out (:func:`misnamed_folders` lists them)."""
+    whose name is not a real date are left out (:func:`unread_entries` lists them)."""
     if not events_root.is_dir():
         return []
     found = [m.group(1) for p in events_root.iterdir() if p.is_dir() and (m := _DT_DIR.match(p.name))]
     return sorted(d for d in found if _is_date(d))
 
 
-def misnamed_folders(events_root: Path) -> list[str]:
-    """Folders under ``events_root`` that look like partitions (``dt=…``) but are not ``dt=YYYY-MM-DD`` with a
-    real date: they are not read, and whoever runs the pipeline is told (a typo must not drop a day silently)."""
+def unread_entries(events_root: Path) -> list[str]:
+    """What under ``events_root`` looks like log data but is not read, each with the reason, so that whoever
+    runs the pipeline is told (a typo must not drop a day silently): ``dt=…`` folders whose name is not a real
+    date, files outside a ``dt=`` folder, and folders inside one (event-log-v1 §2: files sit directly in it).
+    Hidden files (a leading dot: uploads in progress) are left alone."""
     if not events_root.is_dir():
         return []
-    return sorted(p.name for p in events_root.iterdir() if p.is_dir() and p.name.startswith("dt=")
-                  and not ((m := _DT_DIR.match(p.name)) and _is_date(m.group(1))))
+    found = []
+    for p in sorted(events_root.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if p.is_file():
+            found.append(f"{p.name}: a file outside any dt=YYYY-MM-DD folder")
+        elif p.is_dir() and p.name.startswith("dt="):
+            if not ((m := _DT_DIR.match(p.name)) and _is_date(m.group(1))):
+                found.append(f"{p.name}/: not dt=YYYY-MM-DD with a real date")
+                continue
+            found += [f"{p.name}/{sub.name}/: a folder inside a partition (its files are not read)"
+                      for sub in sorted(p.iterdir()) if sub.is_dir() and not sub.name.startswith(".")]
+    return found
 
 
 def _is_date(text: str) -> bool:

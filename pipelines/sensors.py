@@ -46,8 +46,8 @@ def build_arrival_sensor(ingest_job: Any) -> dg.SensorDefinition:
     )
     def new_arrival_dates(context: dg.SensorEvaluationContext, paths: NudgeConfig) -> dg.SensorResult:
         new, requests = arrival_date_requests(context.instance, Path(paths.events_root))
-        for name in ingest.misnamed_folders(Path(paths.events_root)):
-            context.log.warning(f"{name} is not read: its name is not dt=YYYY-MM-DD with a real date")
+        for entry in ingest.unread_entries(Path(paths.events_root)):
+            context.log.warning(f"not read: {entry}")
         return dg.SensorResult(
             run_requests=requests,
             dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(ARRIVAL_DATES, new)] if new else [],

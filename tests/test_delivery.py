@@ -122,3 +122,15 @@ def test_malformed_registry_fails_fast_naming_the_fix(tmp_path: Path, change: di
 def test_missing_events_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CliError, match="events folder not found"):
         run(Settings(tmp_path / "nope", tmp_path / "r.yml", tmp_path / "w.duckdb", tmp_path / "r"))
+
+
+def test_a_misnamed_day_folder_is_skipped_with_a_warning_and_the_rest_is_processed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = small_log()
+    events_root, path = log.write(tmp_path)
+    (events_root / "dt=2026-02-30").mkdir()
+    (events_root / "dt=2026-02-30" / "part-0.jsonl").write_text("{}\n")
+    summary = run(Settings(events_root, path, tmp_path / "w.duckdb", tmp_path / "r"))
+    assert "dt=2026-02-30" not in " ".join(summary.arrival_dates)
+    assert summary.arrival_dates
+    assert "not read:" in capsys.readouterr().err

@@ -248,11 +248,18 @@ def test_a_gzip_damaged_in_the_middle_keeps_the_lines_before_the_damage(tmp_path
     assert con.execute("SELECT finding FROM ingested_files").fetchall() == [("corrupt_gzip",)]
 
 
-def test_misnamed_partition_folders_are_skipped_and_listed(tmp_path: Path) -> None:
-    for name in ("dt=2026-03-02", "dt=2026-02-30", "dt=2026-3-2", "other"):
+def test_entries_that_are_not_read_are_skipped_and_listed(tmp_path: Path) -> None:
+    for name in ("dt=2026-03-02", "dt=2026-02-30", "dt=2026-3-2", "other", "dt=2026-03-02/hour=01"):
         (tmp_path / name).mkdir()
+    (tmp_path / "stray.jsonl").write_text("")
+    (tmp_path / ".upload.tmp").write_text("")
     assert ingest.arrival_dates(tmp_path) == ["2026-03-02"]
-    assert ingest.misnamed_folders(tmp_path) == ["dt=2026-02-30", "dt=2026-3-2"]
+    assert ingest.unread_entries(tmp_path) == [
+        "dt=2026-02-30/: not dt=YYYY-MM-DD with a real date",
+        "dt=2026-03-02/hour=01/: a folder inside a partition (its files are not read)",
+        "dt=2026-3-2/: not dt=YYYY-MM-DD with a real date",
+        "stray.jsonl: a file outside any dt=YYYY-MM-DD folder",
+    ]
 
 
 def test_parquet_float32_scores_are_read_as_written_and_huge_integers_are_wrong_type(tmp_path: Path) -> None:

@@ -349,8 +349,10 @@ def _json_field(f: Field) -> tuple[str, str]:
         ok = f"{j} IN ('true', 'false')"
         value = f"CASE WHEN {ok} THEN {j} = 'true' END"
     elif f.kind == "integer":
-        ok = f"({number} AND json_type({j}) IN ('BIGINT', 'UBIGINT'))"
-        value = f"CASE WHEN {ok} THEN TRY_CAST(CAST({j} AS VARCHAR) AS BIGINT) END"
+        # a whole number beyond BIGINT is the wrong type for the row (as in Parquet), not a missing field
+        typed = f"TRY_CAST(CAST({j} AS VARCHAR) AS BIGINT)"
+        ok = f"({number} AND json_type({j}) IN ('BIGINT', 'UBIGINT') AND {typed} IS NOT NULL)"
+        value = f"CASE WHEN {ok} THEN {typed} END"
     else:
         ok = number
         value = f"CASE WHEN {ok} THEN TRY_CAST(CAST({j} AS VARCHAR) AS DOUBLE) END"

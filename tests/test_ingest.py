@@ -55,6 +55,7 @@ def reasons(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str | None], int]
         (good("x", text_hash=None), "missing_field", "text_hash"),
         (good("x", toxicity_score="0.9"), "wrong_type", "toxicity_score"),
         (good("x", text_length=3.5), "wrong_type", "text_length"),
+        (good("x", text_length=2**63), "wrong_type", "text_length"),  # beyond BIGINT
         (good("x", event_ts=1767348000), "wrong_type", "event_ts"),
         (good("x", schema_version=2), "unsupported_schema_version", "schema_version"),
         (good("x", event_type="comment_liked"), "unknown_event_type", "event_type"),

@@ -307,3 +307,35 @@ def test_a_line_that_is_not_utf8_is_not_json(tmp_path: Path) -> None:
     assert sorted(r[0] for r in con.execute("SELECT event_id FROM raw_events").fetchall()) == ["ok1", "ok2"]
     lines_no = sorted(r[0] for r in con.execute("SELECT line_no FROM quarantined_events").fetchall())
     assert lines_no == [2, 3]
+
+
+def test_the_file_by_file_fallback_gives_the_same_rows_as_the_batch_path(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path taken when a batch cannot be loaded together (warehouse._load with fast=False)."""
+    monkeypatch.setattr(ingest, "_LINES_PER_BATCH", 100)  # files of several batches
+    folder = tmp_path / "events" / "dt=2026-03-02"
+    folder.mkdir(parents=True)
+    body = lines(*(good(f"e{i}") for i in range(300)), "{not json", good("x", toxicity_score=2.0),
+                 good("y", event_ts="2026-03-02"), good("t", text="CANARY-FALLBACK"))
+    (folder / "a.jsonl").write_bytes(body + b'{"event_id": "cut')
+    packed = gzip.compress(lines(*(good(f"g{i}") for i in range(300))))
+    (folder / "b.jsonl.gz").write_bytes(packed[: len(packed) // 2])
+    (folder / "c.jsonl").write_bytes(lines(good("ok")) + json.dumps(good("bad")).encode().replace(b"u1", b"u\xff"))
+    pq.write_table(pa.table({
+        "event_id": ["p1", "p2"], "event_type": ["draft_discarded"] * 2,
+        "event_ts": pa.array([1772445600000000] * 2, pa.timestamp("us", tz="UTC")),
+        "user_id": ["u1", "u2"], "schema_version": pa.array([1, 3], pa.int32()), "draft_id": ["d1", "d2"],
+    }), folder / "d.parquet")
+    files = sorted(folder.iterdir())
+    tables = {}
+    for fast in (True, False):
+        con = duckdb.connect(str(tmp_path / f"w-{fast}.duckdb"))
+        warehouse.configure(con)
+        warehouse.ensure_schema(con)
+        warehouse._load(con, [warehouse._Partition("2026-03-02", files, "f")], fast=fast)
+        tables[fast] = {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall()))
+                        for t in ("raw_events", "quarantined_events", "ingested_files")}
+        con.close()
+    assert tables[True] == tables[False]
+    assert len(tables[True]["raw_events"]) > 400 and len(tables[True]["quarantined_events"]) >= 6
+    assert b"CANARY-FALLBACK" not in (tmp_path / "w-False.duckdb").read_bytes()

@@ -464,9 +464,9 @@ def _parquet_column(f: Field, col_type: str | None) -> tuple[str, str | None]:
     return f"NULL::{f.sql_type} AS {f.name}", f"{name} IS NOT NULL"
 
 
-def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, set[str]]:
+def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str, str]]:
     """The typed candidate columns of one Parquet file (everything but source_file and line_no), as SQL, and
-    the names of the file's own columns.
+    the file's own columns with their DuckDB types.
 
     Read from the file's schema only (``DESCRIBE``); raises duckdb.Error for a file DuckDB cannot open. Only
     code-generated text: contract field names and fixed casts chosen by the column's type.
@@ -485,20 +485,25 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, s
     wrong_sql = ("CASE " + " ".join(wrong) + " END") if wrong else "NULL"
     columns = (f"NULL AS parse_error, {wrong_sql} AS wrong_type_field, {ts_text} AS ts_text, "
                f"{has_text} AS has_text, {', '.join(selects)}")
-    return columns, set(types)
+    return columns, types
 
 
 class ParquetNotGroupable(Exception):
     """A Parquet file that must be staged on its own (see :func:`parquet_candidate_columns`)."""
 
 
-def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    """:func:`_parquet_columns` of a file that can be read together with others in :func:`parquet_scan_sql`;
-    raises ParquetNotGroupable when its own columns would clash with the scan's filename / file_row_number."""
-    columns, names = _parquet_columns(con, path)
-    if names & {"filename", "file_row_number"}:
+def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str]:
+    """:func:`_parquet_columns` of a file that can be read together with others in :func:`parquet_scan_sql`,
+    and its layout: only files with the same columns SQL *and* the same types of the columns it reads may
+    share a scan (read_parquet reads a list of files with the first one's types: a float32 or a seconds
+    timestamp there would silently narrow the others' values). Raises ParquetNotGroupable when the file's
+    own columns would clash with the scan's filename / file_row_number."""
+    columns, types = _parquet_columns(con, path)
+    if types.keys() & {"filename", "file_row_number"}:
         raise ParquetNotGroupable(path.name)
-    return columns
+    read = {f.name for f in FIELDS} | {RAW_TEXT_FIELD}
+    layout = ";".join(f"{name}:{types[name]}" for name in sorted(types.keys() & read))
+    return columns, layout
 
 
 def parquet_scan_sql(columns: str) -> str:

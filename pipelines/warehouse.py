@@ -254,7 +254,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
     from their scan when ``fast``, every file staged on its own otherwise."""
     ingest.create_candidates_table(con)
     reports: dict[str, list[ingest.FileReport]] = {}
-    parquet_groups: dict[str, list[str]] = {}  # candidate columns -> paths of the files that share them
+    parquet_groups: dict[tuple[str, str], list[str]] = {}  # (columns SQL, layout) -> paths of files sharing them
     scanned: set[str] = set()
     json_files: list[tuple[Path, ingest.FileReport, date]] = []
     for part in batch:
@@ -271,7 +271,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 continue
             if fast and fmt == "parquet" and path.stat().st_size > 0 and not ingest.GLOB_CHARACTERS & set(path.name):
                 try:
-                    columns = ingest.parquet_candidate_columns(con, path)
+                    group = ingest.parquet_candidate_columns(con, path)
                 except ingest.ParquetNotGroupable:
                     pass
                 except (OSError, duckdb.Error) as exc:
@@ -281,7 +281,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 else:
                     day_reports.append(ingest.FileReport(source_file, "parquet"))
                     scanned.add(source_file)  # its rows are counted once written
-                    parquet_groups.setdefault(columns, []).append(str(path))
+                    parquet_groups.setdefault(group, []).append(str(path))
                     continue
             day_reports.append(ingest.stage_file(con, path, source_file, day))
     json_tables = ingest.read_json_files(json_files)
@@ -315,7 +315,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                     del staged
                 run_sql(con, "raw_events", no_paths, candidates="json_candidates", **_VALIDATION)
                 con.execute("DROP TABLE json_candidates")
-            for columns, paths in parquet_groups.items():
+            for (columns, _), paths in parquet_groups.items():
                 run_sql(con, "raw_events", {"paths": paths}, candidates=ingest.parquet_scan_sql(columns),
                         **_VALIDATION)
             _record_files(con, days, reports, scanned)

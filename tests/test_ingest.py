@@ -339,3 +339,29 @@ def test_the_file_by_file_fallback_gives_the_same_rows_as_the_batch_path(tmp_pat
     assert tables[True] == tables[False]
     assert len(tables[True]["raw_events"]) > 400 and len(tables[True]["quarantined_events"]) >= 6
     assert b"CANARY-FALLBACK" not in (tmp_path / "w-False.duckdb").read_bytes()
+
+
+def test_parquet_files_share_a_scan_only_with_the_same_column_types(tmp_path: Path) -> None:
+    def table(event_id: str, ts: pa.Array, version: pa.Array) -> pa.Table:
+        return pa.table({"event_id": [event_id], "event_type": ["draft_discarded"], "event_ts": ts,
+                         "user_id": ["u1"], "schema_version": version, "draft_id": ["d1"]})
+
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    base_us = 1772445600_000000
+    # a seconds timestamp first must not truncate the next file's microseconds; a uint64 beside an int32
+    # must not fail the shared scan (and send the date to the file-by-file path)
+    pq.write_table(table("s", pa.array([base_us // 10**6], pa.timestamp("s", tz="UTC")), pa.array([1], pa.int32())),
+                   folder / "a.parquet")
+    pq.write_table(table("us", pa.array([base_us + 123456], pa.timestamp("us", tz="UTC")),
+                         pa.array([2**64 - 1], pa.uint64())), folder / "b.parquet")
+    fallbacks = len(warehouse.FALLBACKS)
+    con = load(tmp_path, {n: (folder / n).read_bytes() for n in ("a.parquet", "b.parquet")})
+    assert len(warehouse.FALLBACKS) == fallbacks
+    assert [str(r[0]) for r in con.execute("SELECT event_ts FROM raw_events").fetchall()] == ["2026-03-02 10:00:00"]
+    assert reasons(con) == {("wrong_type", "schema_version"): 1}
+    pq.write_table(table("us", pa.array([base_us + 123456], pa.timestamp("us", tz="UTC")), pa.array([1], pa.int64())),
+                   folder / "b.parquet")
+    con = load(tmp_path / "again", {n: (folder / n).read_bytes() for n in ("a.parquet", "b.parquet")})
+    assert sorted(str(r[0]) for r in con.execute("SELECT event_ts FROM raw_events").fetchall()) == [
+        "2026-03-02 10:00:00", "2026-03-02 10:00:00.123456"]

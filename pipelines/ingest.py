@@ -495,9 +495,9 @@ class ParquetNotGroupable(Exception):
 def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str]:
     """:func:`_parquet_columns` of a file that can be read together with others in :func:`parquet_scan_sql`,
     and its layout: only files with the same columns SQL *and* the same types of the columns it reads may
-    share a scan (read_parquet reads a list of files with the first one's types: a float32 or a seconds
-    timestamp there would silently narrow the others' values). Raises ParquetNotGroupable when the file's
-    own columns would clash with the scan's filename / file_row_number."""
+    share a scan (read_parquet reads a list of files with the first one's schema: a float32 score there
+    narrowed the others' doubles, an int32 there failed on another file's uint64). Raises ParquetNotGroupable
+    when the file's own columns would clash with the scan's filename / file_row_number."""
     columns, types = _parquet_columns(con, path)
     if types.keys() & {"filename", "file_row_number"}:
         raise ParquetNotGroupable(path.name)

@@ -77,8 +77,7 @@ def experiment_results(
     warehouse_db: Warehouse, paths: NudgeConfig
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
-        withheld = {r[0] for r in con.execute(
-            "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed").fetchall()}
+        withheld = set(warehouse.withheld_experiments(con))
         experiments = [e for e in load_registry(paths.registry) if e.id not in withheld]
         arm_rows = warehouse.fetch_dicts(con, "SELECT * FROM arm_statistics")
         rows = results.experiment_results(arm_rows, experiments)

@@ -101,6 +101,7 @@ def _raise_on_failure(result: object) -> None:
 def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) -> RunSummary:
     import duckdb
 
+    from pipelines import warehouse
     from pipelines.report.text import bound, p_value, percent, points
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
@@ -110,9 +111,7 @@ def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) 
             "diff_ci_high, p_value_adjusted, decision FROM experiment_results "
             "WHERE metric = 'withdraw_or_change_rate' AND segment_dim = 'all' ORDER BY experiment_id, variant"
         ).fetchall()
-        srm = con.execute(
-            "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed ORDER BY 1"
-        ).fetchall()
+        withheld = warehouse.withheld_experiments(con)
     finally:
         con.close()
     headline = []
@@ -124,7 +123,7 @@ def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) 
             f" — {decision}"
         )
     reports = [settings.reports_dir / e / "index.html" for e in experiment_ids]
-    return RunSummary(dates, headline, reports, [r[0] for r in srm])
+    return RunSummary(dates, headline, reports, withheld)
 
 
 def _print_summary(summary: RunSummary) -> None:

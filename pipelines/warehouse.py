@@ -535,6 +535,13 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
                             {"n": name}).fetchall()[0][0])
 
 
+def withheld_experiments(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The experiments whose results are withheld: those failing the overall sample-ratio check."""
+    return [r[0] for r in con.execute(
+        "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed ORDER BY 1"
+    ).fetchall()]
+
+
 def fetch_dicts(con: duckdb.DuckDBPyConnection, query: str, params: Mapping[str, Any] | None = None
                 ) -> list[dict[str, Any]]:
     """Rows of a (small) query as dictionaries."""

@@ -497,7 +497,10 @@ def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tup
     and its layout: only files with the same columns SQL *and* the same types of the columns it reads may
     share a scan (read_parquet reads a list of files with the first one's schema: a float32 score there
     narrowed the others' doubles, an int32 there failed on another file's uint64). Raises ParquetNotGroupable
-    when the file's own columns would clash with the scan's filename / file_row_number."""
+    when the file's own columns would clash with the scan's filename / file_row_number, or its name holds
+    glob characters (read_parquet would expand it)."""
+    if GLOB_CHARACTERS & set(path.name):
+        raise ParquetNotGroupable(path.name)
     columns, types = _parquet_columns(con, path)
     if types.keys() & {"filename", "file_row_number"}:
         raise ParquetNotGroupable(path.name)

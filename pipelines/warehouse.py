@@ -269,7 +269,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 day_reports.append(report)
                 json_files.append((path, report, day))
                 continue
-            if fast and fmt == "parquet" and path.stat().st_size > 0 and not ingest.GLOB_CHARACTERS & set(path.name):
+            if fast and fmt == "parquet" and path.stat().st_size > 0:
                 try:
                     group = ingest.parquet_candidate_columns(con, path)
                 except ingest.ParquetNotGroupable:

@@ -24,9 +24,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
+from scipy import special, stats
 
 from pipelines.stats.intervals import newcombe_interval, wilson_interval
+from pipelines.stats.mixture import mixture_p_value
 from pipelines.stats.statistics import (
     NAN,
     ProportionStatistic,
@@ -73,6 +74,11 @@ class EffectEstimate:
             variance of the estimate removed by the pre-period covariate); None for other methods.
         units_control: Randomisation units (users) behind the control value.
         units_variant: Randomisation units (users) behind the variant value.
+        rel_se_log: Standard error of ``log(value_variant / value_control)`` behind the relative interval (delta
+            method); None where there is no such interval (non-inferiority tests use it).
+        sequential_p_value: For the exact tests (``fisher_exact``, ``poisson_exact``), the always-valid p-value of
+            the beta-binomial mixture (:mod:`pipelines.stats.mixture`); None for the normal-approximation tests,
+            whose always-valid statement is the confidence sequence built from ``diff`` and ``se``.
     """
 
     method: str
@@ -89,6 +95,8 @@ class EffectEstimate:
     variance_reduction: float | None
     units_control: int
     units_variant: int
+    rel_se_log: float | None = None
+    sequential_p_value: float | None = None
 
 
 def compare(control: Statistic, variant: Statistic, *, alpha: float = 0.05) -> EffectEstimate:
@@ -123,22 +131,23 @@ def _relative(value_control: float, diff: float) -> float | None:
 
 def _relative_interval(
     value_control: float, diff: float, var_mean_control: float, var_mean_variant: float, critical: float
-) -> tuple[float | None, float | None]:
+) -> tuple[float | None, float | None, float | None]:
     """Delta method on ``log(v / c)`` with ``c = value_control``, ``v = c + diff`` (independent arms).
 
-    ``se_log^2 = Var(c) / c^2 + Var(v) / v^2``; the interval is ``(v / c) exp(+/- z se_log) - 1``.
+    ``se_log^2 = Var(c) / c^2 + Var(v) / v^2``; the interval is ``(v / c) exp(+/- z se_log) - 1``. Returns
+    ``(low, high, se_log)``.
     """
     rel = _relative(value_control, diff)
     if rel is None:
-        return None, None
+        return None, None, None
     ratio = 1.0 + rel
     value_variant = value_control + diff
     if not ratio > 0 or value_variant == 0:
-        return NAN, NAN
+        return NAN, NAN, None
     se_log = math.sqrt(var_mean_control / value_control**2 + var_mean_variant / value_variant**2)
     if not math.isfinite(se_log):
-        return NAN, NAN
-    return ratio * math.exp(-critical * se_log) - 1.0, ratio * math.exp(critical * se_log) - 1.0
+        return NAN, NAN, None
+    return ratio * math.exp(-critical * se_log) - 1.0, ratio * math.exp(critical * se_log) - 1.0, se_log
 
 
 def _undefined(
@@ -182,13 +191,16 @@ def _normal_or_t_estimate(
     if not se > 0:
         return _undefined(method, "zero variance in both arms", value_control, value_variant, diff, n_c, n_v)
     statistic = diff / se
+    # scipy.special's ndtri / ndtr / stdtrit / stdtr are what stats.norm and stats.t call, without the ~0.3 ms
+    # of argument checking per call (which dominates the simulations of thousands of experiments)
     if df is None:
-        critical = float(stats.norm.ppf(1.0 - alpha / 2.0))
-        p_value = float(2.0 * stats.norm.sf(abs(statistic)))
+        critical = float(special.ndtri(1.0 - alpha / 2.0))
+        p_value = float(2.0 * special.ndtr(-abs(statistic)))
     else:
-        critical = float(stats.t.ppf(1.0 - alpha / 2.0, df))
-        p_value = float(2.0 * stats.t.sf(abs(statistic), df))
-    rel_low, rel_high = _relative_interval(value_control, diff, var_mean_control, var_mean_variant, critical)
+        critical = float(special.stdtrit(df, 1.0 - alpha / 2.0))
+        p_value = float(2.0 * special.stdtr(df, -abs(statistic)))
+    rel_low, rel_high, se_log = _relative_interval(value_control, diff, var_mean_control, var_mean_variant,
+                                                   critical)
     return EffectEstimate(
         method=method,
         value_control=value_control,
@@ -204,6 +216,7 @@ def _normal_or_t_estimate(
         variance_reduction=variance_reduction,
         units_control=n_c,
         units_variant=n_v,
+        rel_se_log=se_log,
     )
 
 
@@ -321,8 +334,12 @@ def _compare_proportions(
     ]
     p_value = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
     ci_low, ci_high = newcombe_interval(control, variant, alpha)
-    critical = float(stats.norm.ppf(1.0 - alpha / 2.0))
-    rel_low, rel_high = _relative_interval(value_c, diff, var_c, var_v, critical)
+    critical = float(special.ndtri(1.0 - alpha / 2.0))
+    rel_low, rel_high, se_log = _relative_interval(value_c, diff, var_c, var_v, critical)
+    # always valid: the units with the rarer outcome, split between the arms as their sizes say under the null
+    successes, failures = control.successes + variant.successes, control.failures + variant.failures
+    rare_v, rare_c = ((variant.successes, control.successes) if successes <= failures
+                      else (variant.failures, control.failures))
     return EffectEstimate(
         method=method,
         value_control=value_c,
@@ -338,4 +355,6 @@ def _compare_proportions(
         variance_reduction=None,
         units_control=n_c,
         units_variant=n_v,
+        rel_se_log=se_log,
+        sequential_p_value=mixture_p_value(rare_v, rare_c, n_v / (n_c + n_v)),
     )

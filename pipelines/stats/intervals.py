@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
+from scipy import special
 
 from pipelines.stats.statistics import NAN, ProportionStatistic
 
@@ -16,7 +16,7 @@ from pipelines.stats.statistics import NAN, ProportionStatistic
 def _critical_value(alpha: float) -> float:
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    return float(stats.norm.ppf(1.0 - alpha / 2.0))
+    return float(special.ndtri(1.0 - alpha / 2.0))
 
 
 def wilson_interval(stat: ProportionStatistic, alpha: float = 0.05) -> tuple[float, float]:

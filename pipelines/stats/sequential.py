@@ -28,7 +28,7 @@ import math
 
 from scipy.special import lambertw
 
-__all__ = ["confidence_sequence", "confidence_sequence_margin", "optimal_rho_squared"]
+__all__ = ["always_valid_p_value", "confidence_sequence", "confidence_sequence_margin", "optimal_rho_squared"]
 
 
 def _check_alpha(alpha: float) -> None:
@@ -91,3 +91,26 @@ def confidence_sequence(
     sigma = se * math.sqrt(n)
     half_width = sigma * confidence_sequence_margin(n, alpha=alpha, tuning_n=tuning_n)
     return diff - half_width, diff + half_width
+
+
+def always_valid_p_value(
+    diff: float, se: float, n: int, *, alpha: float = 0.05, tuning_n: int = 10_000
+) -> float:
+    """The always-valid p-value that goes with :func:`confidence_sequence`: the smallest level at which the
+    sequence (same ``rho``, tuned for ``alpha`` at ``tuning_n``) excludes 0.
+
+    Solving ``|diff| = sigma * margin(n)`` for the level in the logarithm of the margin gives, with
+    ``z = diff / se`` and ``r = n rho^2``,
+
+        p = min(1, sqrt(r + 1) * exp(-z^2 r / (2 (r + 1))))
+
+    the reciprocal of the normal-mixture likelihood ratio (Robbins 1970; Johari, Koomen, Pekelis & Walsh 2017,
+    "Peeking at A/B tests", the mixture SPRT). So ``p < alpha`` exactly when the ``1 - alpha`` sequence
+    excludes 0. NaN under the same conditions as :func:`confidence_sequence` returns NaN.
+    """
+    if n < 1 or not (math.isfinite(se) and se > 0) or not math.isfinite(diff):
+        _check_alpha(alpha)
+        return math.nan
+    r = n * optimal_rho_squared(tuning_n, alpha)
+    z = diff / se
+    return min(1.0, math.sqrt(r + 1.0) * math.exp(-z * z * r / (2.0 * (r + 1.0))))

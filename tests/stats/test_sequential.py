@@ -63,3 +63,15 @@ def test_degenerate_inputs_give_nan_and_bad_alpha_raises():
         confidence_sequence(0.1, 0.01, 100, alpha=0.0)
     with pytest.raises(ValueError):
         optimal_rho_squared(0)
+
+
+def test_always_valid_p_value_is_below_alpha_exactly_when_the_sequence_excludes_zero():
+    from pipelines.stats import always_valid_p_value
+
+    for diff in np.linspace(-0.3, 0.3, 61):
+        for n in (50, 800, 20_000):
+            se = 0.1 * math.sqrt(800 / n)
+            low, high = confidence_sequence(float(diff), se, n)
+            p = always_valid_p_value(float(diff), se, n)
+            assert (p < 0.05) == (low > 0 or high < 0), (diff, n, p, low, high)
+    assert math.isnan(always_valid_p_value(0.1, 0.0, 100))

@@ -11,6 +11,44 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["ratio", "proportion", "mean"]
+Counts = Literal["rate", "count", "share"]
+
+
+@dataclass(frozen=True)
+class AttemptSplit:
+    """One value of an attempt-level segment dimension: which of a user's analysed attempts it keeps.
+
+    A split metric gets, per value, its own per-user numerator and denominator (``<column>_<key>`` in
+    ``user_metrics``) counted over the kept attempts only; the user stays the unit (delta method per user).
+    """
+
+    dim: str  # segment_dim
+    key: str  # suffix of the per-user columns
+    value: str  # segment_value ('band1' / 'band2' are labelled with the threshold in sql/arm_statistics.sql)
+    condition: str  # SQL on the numbered attempts of sql/user_metrics.sql
+
+
+#: The attempt-level dimensions: the toxicity band of the triggering draft, and the attempt's number among its
+#: user's analysed attempts in the experiment by trigger time (prompt fatigue; control numbers its
+#: would-have-been prompts the same way). Beyond the first, the number is post-treatment: descriptive.
+ATTEMPT_SPLITS: tuple[AttemptSplit, ...] = (
+    AttemptSplit("toxicity_band", "band1", "band1", "toxicity_band = 1"),
+    AttemptSplit("toxicity_band", "band2", "band2", "toxicity_band = 2"),
+    AttemptSplit("prompt_number", "pn1", "1", "prompt_number = 1"),
+    AttemptSplit("prompt_number", "pn2", "2", "prompt_number = 2"),
+    AttemptSplit("prompt_number", "pn3_5", "3-5", "prompt_number BETWEEN 3 AND 5"),
+    AttemptSplit("prompt_number", "pn6_plus", "6+", "prompt_number >= 6"),
+)
+PROMPT_NUMBERS: tuple[str, ...] = tuple(s.value for s in ATTEMPT_SPLITS if s.dim == "prompt_number")
+
+#: Per-user attempt counts a split can be taken of, and which attempts each counts.
+ATTEMPT_COUNTS: dict[str, str] = {
+    "attempts": "true",
+    "withdrawn": "outcome = 'withdrawn'",
+    "changed": "outcome = 'changed'",
+    "withdrawn_or_changed": "outcome IN ('withdrawn', 'changed')",
+    "defused": "defused",
+}
 
 
 @dataclass(frozen=True)
@@ -30,15 +68,26 @@ class Metric:
     primary: bool = False  # in the Holm family of primary metrics
     guardrail: bool = False  # non-inferiority checked against the registry's margin
     pre: str | None = None  # per-user pre-period column for CUPED
-    band_split: bool = False  # also reported by toxicity band of the triggering draft
+    splits: tuple[str, ...] = ()  # attempt-level dimensions (ATTEMPT_SPLITS) it is also reported by
     percent: bool = True  # shown as a percentage (rates) or as a plain number (counts per user)
+    share: bool = False  # a ratio of successes to trials (numerator <= denominator per user), not a rate
+
+    @property
+    def counts(self) -> Counts | None:
+        """What the per-user values count, for the rule on too little information (pipelines.stats.rare)."""
+        if self.kind == "proportion":
+            return None
+        if self.kind == "mean":
+            return "count"
+        return "share" if self.share else "rate"
 
 
 CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "withdraw_or_change_rate", "Withdrawn or changed (attempts)", "Zurückgezogen oder geändert (Versuche)",
         "ratio", "withdrawn_or_changed", "attempts", "attempts > 0",
-        "share of triggered attempts", "Anteil der ausgelösten Versuche", True, primary=True, band_split=True,
+        "share of triggered attempts", "Anteil der ausgelösten Versuche", True, primary=True,
+        splits=("toxicity_band", "prompt_number"), share=True,
     ),
     Metric(
         "withdraw_or_change_rate_user", "Withdrawn or changed (first attempt per user)",
@@ -48,16 +97,16 @@ CATALOGUE: tuple[Metric, ...] = (
     ),
     Metric(
         "withdrawn_rate", "Withdrawn", "Zurückgezogen", "ratio", "withdrawn", "attempts", "attempts > 0",
-        "share of triggered attempts", "Anteil der ausgelösten Versuche", True,
+        "share of triggered attempts", "Anteil der ausgelösten Versuche", True, splits=("prompt_number",), share=True,
     ),
     Metric(
         "changed_rate", "Changed", "Geändert", "ratio", "changed", "attempts", "attempts > 0",
-        "share of triggered attempts", "Anteil der ausgelösten Versuche", True,
+        "share of triggered attempts", "Anteil der ausgelösten Versuche", True, splits=("prompt_number",), share=True,
     ),
     Metric(
         "defused_rate", "Changed to below the threshold", "Unter die Schwelle entschärft",
         "ratio", "defused", "changed", "changed > 0",
-        "share of changed attempts", "Anteil der geänderten Versuche", True,
+        "share of changed attempts", "Anteil der geänderten Versuche", True, splits=("prompt_number",), share=True,
     ),
     Metric(
         "toxic_posts_per_user", "Toxic comments posted per user", "Veröffentlichte toxische Kommentare je Person",
@@ -124,12 +173,42 @@ def metric_structs_sql() -> str:
     rows = []
     for m in CATALOGUE:
         rows.append(_struct(m.id, m.numerator, m.denominator, m.pre, m.units, "all", "all"))
-        if m.band_split:
-            for band in (1, 2):
-                num = f"{m.numerator}_band{band}"
-                den = f"{m.denominator}_band{band}"
-                rows.append(_struct(m.id, num, den, None, f"{den} > 0", "toxicity_band", f"band{band}"))
+        for split in ATTEMPT_SPLITS:
+            if split.dim in m.splits:
+                num, den = f"{m.numerator}_{split.key}", f"{m.denominator}_{split.key}"
+                rows.append(_struct(m.id, num, den, None, f"{den} > 0", split.dim, split.value))
     return ",\n    ".join(rows)
+
+
+def split_columns() -> list[str]:
+    """The per-user columns the attempt splits need (``<count>_<key>``), in a stable order."""
+    columns: list[str] = []
+    for split in ATTEMPT_SPLITS:
+        for m in CATALOGUE:
+            if split.dim in m.splits:
+                for col in (m.numerator, m.denominator):
+                    name = f"{col}_{split.key}"
+                    if col not in ATTEMPT_COUNTS:
+                        raise ValueError(f"metric {m.id} is split by {split.dim} but {col} is not an attempt count")
+                    if name not in columns:
+                        columns.append(name)
+    return columns
+
+
+def split_counts_sql() -> str:
+    """The aggregates of ``sql/user_metrics.sql`` computing :func:`split_columns` over the numbered attempts."""
+    by_name = {f"{c}_{s.key}": (c, s) for s in ATTEMPT_SPLITS for c in ATTEMPT_COUNTS}
+    aggregates = []
+    for name in split_columns():
+        count, split = by_name[name]
+        kept = split.condition if count == "attempts" else f"{split.condition} AND {ATTEMPT_COUNTS[count]}"
+        aggregates.append(f"count(*) FILTER ({kept}) AS {name}")
+    return ",\n         ".join(aggregates)
+
+
+def split_select_sql() -> str:
+    """The final columns of ``sql/user_metrics.sql`` for the splits (0 for users without attempts)."""
+    return ",\n       ".join(f"coalesce(a.{name}, 0) AS {name}" for name in split_columns())
 
 
 def _struct(metric: str, num: str, den: str | None, pre: str | None, units: str, dim: str, value: str) -> str:

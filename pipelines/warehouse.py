@@ -31,7 +31,7 @@ from pipelines.contract import (
     MAX_LATENESS_DAYS,
     PRE_PERIOD_DAYS,
 )
-from pipelines.metrics import metric_structs_sql
+from pipelines.metrics import metric_structs_sql, split_counts_sql, split_select_sql
 from pipelines.registry import Experiment
 from pipelines.results import RESULT_TYPES, SRM_TYPES
 
@@ -427,7 +427,8 @@ def _delivery_substitutions() -> dict[str, str]:
 SUBSTITUTIONS: dict[str, dict[str, str]] = {
     "delivery_findings": _delivery_substitutions(),
     "attempt_outcomes": {"window_minutes": str(ATTRIBUTION_WINDOW_MINUTES)},
-    "user_metrics": {"pre_period_days": str(PRE_PERIOD_DAYS)},
+    "user_metrics": {"pre_period_days": str(PRE_PERIOD_DAYS), "split_counts": split_counts_sql(),
+                     "split_columns": split_select_sql()},
     "arm_statistics": {"metric_structs": metric_structs_sql()},
 }
 

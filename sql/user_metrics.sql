@@ -11,23 +11,27 @@ WITH users AS (
   SELECT x.experiment_id,
          least(CAST(x.end_date + INTERVAL 1 DAY AS TIMESTAMP), (SELECT max(event_ts) FROM events)) AS until
   FROM registry_experiments x
+), numbered AS (
+  -- analysed attempts with their number among the user's analysed attempts in the experiment, by trigger time
+  -- (prompt_number; control numbers its would-have-been prompts the same way)
+  SELECT a.*, row_number() OVER (PARTITION BY a.experiment_id, a.user_id ORDER BY a.triggered_at, a.trigger_event_id)
+           AS prompt_number
+  FROM triggered_attempts a
+  WHERE a.exclusion IS NULL
 ), learning AS (
   -- later triggered attempts by days since the user's first one, and the user-days observed in each band
   SELECT t.experiment_id, t.user_id,
-         count(*) FILTER (t.attempt_no > 1 AND t.days_since < 2) AS later_attempts_d0_1,
-         count(*) FILTER (t.attempt_no > 1 AND t.days_since >= 2 AND t.days_since < 8) AS later_attempts_d2_7,
-         count(*) FILTER (t.attempt_no > 1 AND t.days_since >= 8) AS later_attempts_d8_plus,
+         count(*) FILTER (t.prompt_number > 1 AND t.days_since < 2) AS later_attempts_d0_1,
+         count(*) FILTER (t.prompt_number > 1 AND t.days_since >= 2 AND t.days_since < 8) AS later_attempts_d2_7,
+         count(*) FILTER (t.prompt_number > 1 AND t.days_since >= 8) AS later_attempts_d8_plus,
          greatest(least(any_value(t.observed_days), 2), 0) AS exposure_d0_1,
          greatest(least(any_value(t.observed_days), 8) - 2, 0) AS exposure_d2_7,
          greatest(any_value(t.observed_days) - 8, 0) AS exposure_d8_plus
   FROM (
-    SELECT a.experiment_id, a.user_id,
+    SELECT a.experiment_id, a.user_id, a.prompt_number,
            epoch(a.triggered_at - min(a.triggered_at) OVER w) / 86400.0 AS days_since,
-           epoch(o.until - min(a.triggered_at) OVER w) / 86400.0 AS observed_days,
-           row_number() OVER (PARTITION BY a.experiment_id, a.user_id ORDER BY a.triggered_at, a.trigger_event_id)
-             AS attempt_no
-    FROM triggered_attempts a JOIN observed_until o USING (experiment_id)
-    WHERE a.exclusion IS NULL
+           epoch(o.until - min(a.triggered_at) OVER w) / 86400.0 AS observed_days
+    FROM numbered a JOIN observed_until o USING (experiment_id)
     WINDOW w AS (PARTITION BY a.experiment_id, a.user_id)
   ) t
   GROUP BY ALL
@@ -40,12 +44,10 @@ WITH users AS (
          count(*) FILTER (defused) AS defused,
          CAST(arg_min(outcome IN ('withdrawn', 'changed'), (triggered_at, trigger_event_id)) AS INTEGER)
            AS first_withdrawn_or_changed,
-         count(*) FILTER (toxicity_band = 1) AS attempts_band1,
-         count(*) FILTER (toxicity_band = 1 AND outcome IN ('withdrawn', 'changed')) AS withdrawn_or_changed_band1,
-         count(*) FILTER (toxicity_band = 2) AS attempts_band2,
-         count(*) FILTER (toxicity_band = 2 AND outcome IN ('withdrawn', 'changed')) AS withdrawn_or_changed_band2
-  FROM triggered_attempts
-  WHERE exclusion IS NULL
+         -- per value of an attempt-level segment (toxicity band, prompt number), generated from the metric
+         -- catalogue (pipelines/metrics.py ATTEMPT_SPLITS)
+         {split_counts}
+  FROM numbered
   GROUP BY ALL
 ), reactions AS (
   -- per reacted-to comment: few next to the posts
@@ -92,10 +94,7 @@ SELECT u.experiment_id, u.user_id, u.variant, u.country, u.platform,
        coalesce(a.withdrawn, 0) + coalesce(a.changed, 0) AS withdrawn_or_changed,
        coalesce(a.defused, 0) AS defused,
        a.first_withdrawn_or_changed,
-       coalesce(a.attempts_band1, 0) AS attempts_band1,
-       coalesce(a.withdrawn_or_changed_band1, 0) AS withdrawn_or_changed_band1,
-       coalesce(a.attempts_band2, 0) AS attempts_band2,
-       coalesce(a.withdrawn_or_changed_band2, 0) AS withdrawn_or_changed_band2,
+       {split_columns},
        coalesce(p.posts, 0) AS posts,
        coalesce(p.toxic_posts, 0) AS toxic_posts,
        coalesce(p.reports, 0) AS reports,

@@ -105,6 +105,27 @@ def test_toxicity_band_splits_attempts_at_the_midpoint(warehouse: duckdb.DuckDBP
         (1.0, 2 / 3, 1, 2))  # empathy band 2: x 0.90 changed, y 0.92 changed, w 0.99 unchanged
 
 
+def test_prompt_number_numbers_each_users_attempts_by_trigger_time(warehouse: duckdb.DuckDBPyConnection) -> None:
+    # control c1: a (1st, unchanged), b (2nd, withdrawn); empathy t1: x (1st, changed), y (2nd, changed),
+    # z (3rd, withdrawn); t2: w (1st, unchanged)
+    assert value(warehouse, "withdraw_or_change_rate", ("prompt_number", "1")) == pytest.approx((0.0, 1 / 2, 1, 2))
+    assert value(warehouse, "withdraw_or_change_rate", ("prompt_number", "2")) == pytest.approx((1.0, 1.0, 1, 1))
+    assert value(warehouse, "withdrawn_rate", ("prompt_number", "2")) == pytest.approx((1.0, 0.0, 1, 1))
+    assert value(warehouse, "changed_rate", ("prompt_number", "1")) == pytest.approx((0.0, 1 / 2, 1, 2))
+    # the third attempt is t1's alone: no control user reached it, so there is no comparison, only the arm's sums
+    third = warehouse.execute(
+        "SELECT variant, n, m_sum, d_sum FROM arm_statistics WHERE metric = 'withdraw_or_change_rate' "
+        "AND segment_dim = 'prompt_number' AND segment_value = '3-5'").fetchall()
+    assert third == [("prompt_empathy", 1, 1.0, 1.0)]
+    values = {v for (v,) in warehouse.execute(
+        "SELECT DISTINCT segment_value FROM arm_statistics WHERE segment_dim = 'prompt_number'").fetchall()}
+    assert values <= {"1", "2", "3-5", "6+"}
+    defused = warehouse.execute(
+        "SELECT variant, m_sum, d_sum FROM arm_statistics WHERE metric = 'defused_rate' "
+        "AND segment_dim = 'prompt_number' AND segment_value = '1'").fetchall()
+    assert defused == [("prompt_empathy", 1.0, 1.0)]  # x: changed to 0.3 < 0.8
+
+
 def test_pre_period_covariate_counts_the_14_days_before_assignment(warehouse: duckdb.DuckDBPyConnection) -> None:
     rows = dict(warehouse.execute("SELECT user_id, pre_posts FROM user_metrics").fetchall())
     assert rows == {"c1": 1, "c2": 0, "t1": 0, "t2": 0}

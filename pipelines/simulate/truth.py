@@ -34,6 +34,9 @@ METRICS = (
     "triggers_per_user_after_first",
 )
 _TIME_ORDER = ["event_ts", "event_id"]
+#: §6: the attempt-level metrics are also given by the attempt's number among its user's analysed attempts
+PROMPT_NUMBER_METRICS = ("withdraw_or_change_rate", "withdrawn_rate", "changed_rate", "defused_rate")
+PROMPT_NUMBERS = (("1", 1, 1), ("2", 2, 2), ("3-5", 3, 5), ("6+", 6, None))
 
 
 @dataclass(frozen=True)
@@ -340,6 +343,37 @@ def metrics(values: pl.DataFrame, arms: list[str]) -> dict[str, Any]:
     return out
 
 
+def prompt_number_metrics(att: pl.DataFrame, arm_of: pl.DataFrame, arms: list[str]) -> dict[str, Any]:
+    """{metric: {value: {arm: {value, units}}}} of the attempt-level metrics by prompt number: each analysed
+    attempt numbered among its user's analysed attempts by (trigger ts, trigger event_id); per bucket, the user
+    is the unit (users with an attempt in it; for defused_rate users with a changed attempt in it)."""
+    numbered = att.sort(["user_id", "trig_ts", "trig_id"]).with_columns(
+        number=pl.int_range(1, pl.len() + 1).over("user_id")
+    ).join(arm_of, on="user_id")
+    out: dict[str, Any] = {m: {} for m in PROMPT_NUMBER_METRICS}
+    for label, low, high in PROMPT_NUMBERS:
+        keep = pl.col("number") >= low if high is None else pl.col("number").is_between(low, high)
+        per_user = numbered.filter(keep).group_by("user_id", "arm").agg(
+            attempts=pl.len(),
+            withdrawn=(pl.col("outcome") == "withdrawn").sum(),
+            changed=(pl.col("outcome") == "changed").sum(),
+            defused=pl.col("defused").sum(),
+        )
+        for arm in arms:
+            u = per_user.filter(pl.col("arm") == arm)
+            s = u.select(pl.col("attempts", "withdrawn", "changed", "defused").sum()).row(0, named=True)
+            n, n_changed = u.height, u.filter(pl.col("changed") >= 1).height
+            block = {
+                "withdraw_or_change_rate": _ratio(s["withdrawn"] + s["changed"], s["attempts"], n),
+                "withdrawn_rate": _ratio(s["withdrawn"], s["attempts"], n),
+                "changed_rate": _ratio(s["changed"], s["attempts"], n),
+                "defused_rate": _ratio(s["defused"], s["changed"], n_changed),
+            }
+            for m in PROMPT_NUMBER_METRICS:
+                out[m].setdefault(label, {})[arm] = block[m]
+    return out
+
+
 def sample_ratio(first: pl.DataFrame, e: Experiment) -> dict[str, Any]:
     """§7: assigned users per first arm (contaminated included) against the planned split."""
     counts = dict(first.group_by("arm").len().iter_rows())
@@ -375,11 +409,15 @@ def compute_truth(events: pl.DataFrame, registry: dict[str, Any]) -> dict[str, A
         att = _attempts(events, e, first, f)
         values = user_values(events, e, first, att)
         arms = list(e.variants)
+        by_metric = metrics(values, arms)
+        arm_of = first.filter(~pl.col("contaminated")).select("user_id", "arm")
+        for metric, by_number in prompt_number_metrics(att, arm_of, arms).items():
+            by_metric[metric]["prompt_number"] = by_number
         result[e.id] = {
             "control": e.control,
             "arms": arms,
             "sample_ratio": sample_ratio(first, e),
-            "metrics": metrics(values, arms),
+            "metrics": by_metric,
         }
     findings = {
         r: f.total.get(r, 0)

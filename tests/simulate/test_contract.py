@@ -106,7 +106,8 @@ def test_truth_json_layout(clean_jsonl: SimulationSummary) -> None:
     assert set(exp["metrics"]) == set(METRICS)
     for metric in METRICS:
         block = exp["metrics"][metric]
-        assert set(block) == {"all", "country", "platform"}
+        attempt_level = metric in ("withdraw_or_change_rate", "withdrawn_rate", "changed_rate", "defused_rate")
+        assert set(block) == {"all", "country", "platform"} | ({"prompt_number"} if attempt_level else set())
         assert set(block["all"]) == {"all"}
         for dim in ("country", "platform"):
             assert block[dim], (metric, dim)

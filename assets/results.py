@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
-from pipelines import progress, results, warehouse
+from pipelines import heterogeneity, progress, results, warehouse
 from pipelines.registry import load_registry
 from pipelines.report.build import write_withheld_report
 from pipelines.resources import NudgeConfig, Warehouse
@@ -43,6 +43,8 @@ def sample_ratio_checks(
         failing = [r for r in overall if not r["passed"]]
         for r in failing:  # withdraw what was published before: stale results must not stay up
             con.execute("DELETE FROM experiment_results WHERE experiment_id = $e", {"e": r["experiment_id"]})
+            if warehouse.table_exists(con, "segment_heterogeneity"):
+                con.execute("DELETE FROM segment_heterogeneity WHERE experiment_id = $e", {"e": r["experiment_id"]})
             write_withheld_report(con, experiments[r["experiment_id"]], Path(paths.reports_dir))
     progress.step("sample_ratio_checks", ", ".join(f"{r['experiment_id']} {'pass' if r['passed'] else 'FAIL'}"
                                                    for r in overall))
@@ -103,6 +105,29 @@ def experiment_results(
         metadata={"arms_without_headline": dg.MetadataValue.json([list(m) for m in missing]),
                   "adjusted_below_raw": inconsistent},
     )
+
+
+@dg.asset(
+    deps=["experiment_results"],
+    description="Does the effect differ between segments? One row per (experiment, metric, segment dimension, "
+    "treatment arm): Cochran's Q over the segments' effects in experiment_results (only segments with a "
+    "normal-approximation estimate), its degrees of freedom, p-value and Holm-adjusted p-value over all rows of "
+    "the experiment (results-v1 §3).",
+    kinds={"duckdb", "python"},
+    group_name="results",
+    pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
+)
+def segment_heterogeneity(warehouse_db: Warehouse) -> dg.MaterializeResult:
+    with warehouse_db.get_connection() as con:
+        rows = heterogeneity.segment_heterogeneity(warehouse.fetch_dicts(con, "SELECT * FROM experiment_results"))
+        warehouse.replace_table(con, "segment_heterogeneity", heterogeneity.HETEROGENEITY_TYPES, rows)
+    differ = [r for r in rows if r["p_value_adjusted"] is not None and r["p_value_adjusted"] < results.ALPHA]
+    progress.step("segment_heterogeneity", f"{len(rows):,} tests, {len(differ)} showing a difference")
+    table = "| experiment | metric | segments | arm | Q (df) | p (adj.) |\n|---|---|---|---|---|---|\n" + "\n".join(
+        f"| {r['experiment_id']} | {r['metric']} | {r['segment_dim']} | {r['variant']} | "
+        f"{r['statistic']:.1f} ({r['df']}) | {r['p_value_adjusted']:.3g} |" for r in differ)
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "differences": dg.MetadataValue.md(table)})
 
 
 def headline_markdown(headline: list[dict]) -> str:

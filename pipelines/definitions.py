@@ -22,6 +22,7 @@ ALL_ASSETS = [
     metrics.arm_statistics,
     results.sample_ratio_checks,
     results.experiment_results,
+    results.segment_heterogeneity,
     results.data_quality,
     reports.experiment_reports,
 ]

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from pipelines.metrics import BY_ID
+
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 _REQUIRED = ("id", "start", "end", "control", "variants", "trigger_threshold")
-_OPTIONAL = ("guardrail_margin", "name", "description")
+_OPTIONAL = ("guardrail_margin", "guardrails", "name", "description")
 DEFAULT_GUARDRAIL_MARGIN = -0.02
+#: the guardrail every experiment has: commenting overall must not drop (the chilling effect)
+POSTS_GUARDRAIL = "posts_per_user"
 
 
 class RegistryError(ValueError):
@@ -32,6 +36,14 @@ class Experiment:
     variants: dict[str, float]  # planned traffic share per arm, control included; sums to 1
     trigger_threshold: float
     guardrail_margin: float = DEFAULT_GUARDRAIL_MARGIN  # relative non-inferiority margin for posts_per_user
+    #: further guardrails declared in the registry: metric id -> relative margin (-0.05: at most 5 % lower for a
+    #: metric where higher is better; 0.10: at most 10 % higher where lower is better)
+    extra_guardrails: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def guardrails(self) -> dict[str, float]:
+        """Every guardrail of the experiment and its relative margin, posts per user first."""
+        return {POSTS_GUARDRAIL: self.guardrail_margin, **self.extra_guardrails}
 
     @property
     def treatments(self) -> list[str]:
@@ -101,7 +113,35 @@ def _parse_experiment(item: Any, index: int, source: str) -> Experiment:
         margin = _number(item["guardrail_margin"], f"{where}.guardrail_margin")
         if not -1.0 < margin <= 0.0:
             raise RegistryError(f"{where}: guardrail_margin is a relative drop such as -0.02, got {margin}")
-    return Experiment(exp_id, start, end, control, variants, threshold, margin)
+    extra = _guardrails(item.get("guardrails"), where)
+    if POSTS_GUARDRAIL in extra:
+        if item.get("guardrail_margin") is not None and extra[POSTS_GUARDRAIL] != margin:
+            raise RegistryError(f"{where}: the margin of {POSTS_GUARDRAIL} is given twice (guardrail_margin "
+                                f"{margin:g}, guardrails.{POSTS_GUARDRAIL} {extra[POSTS_GUARDRAIL]:g}); give it once")
+        margin = extra.pop(POSTS_GUARDRAIL)
+    return Experiment(exp_id, start, end, control, variants, threshold, margin, extra)
+
+
+def _guardrails(raw: Any, where: str) -> dict[str, float]:
+    """``guardrails: {metric_id: margin}``: known metrics, margins on the side where the metric gets worse."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        raise RegistryError(f"{where}.guardrails must map metric ids to margins, e.g. {{reports_per_post: 0.10}}")
+    out: dict[str, float] = {}
+    for key, value in raw.items():
+        metric = BY_ID.get(str(key))
+        if metric is None:
+            raise RegistryError(f"{where}.guardrails: unknown metric {key!r}; one of {', '.join(sorted(BY_ID))}")
+        margin = _number(value, f"{where}.guardrails.{key}")
+        if metric.higher_is_better and not -1.0 < margin <= 0.0:
+            raise RegistryError(f"{where}.guardrails.{key}: higher is better, so the margin is a relative drop "
+                                f"in (-1, 0] such as -0.05, got {margin:g}")
+        if not metric.higher_is_better and not 0.0 <= margin <= 10.0:
+            raise RegistryError(f"{where}.guardrails.{key}: lower is better, so the margin is a relative rise "
+                                f"in [0, 10] such as 0.10, got {margin:g}")
+        out[metric.id] = margin
+    return out
 
 
 def _variants(raw: Any, where: str) -> dict[str, float]:

@@ -1,7 +1,8 @@
 """From per-arm sufficient statistics to the results-v1 tables, with the pure statistics library.
 
 Input: rows of ``arm_statistics`` and ``sample_ratio_counts`` (tiny: a few per arm, metric and segment).
-Output: the rows of ``experiment_results`` and ``sample_ratio_checks``. No database, no Dagster.
+Output: the rows of ``experiment_results`` (with each arm's verdict on its headline row) and
+``sample_ratio_checks``. No database, no Dagster.
 """
 
 from __future__ import annotations
@@ -15,19 +16,25 @@ from typing import Any
 from pipelines.metrics import BY_ID, Metric
 from pipelines.registry import Experiment
 from pipelines.stats import (
+    EffectEstimate,
     ProportionStatistic,
     RatioStatistic,
     RegressionAdjustedStatistic,
     SampleMeanStatistic,
+    always_valid_p_value,
+    arm_events,
     bayesian_compare,
     benjamini_hochberg,
     compare,
+    compare_counts,
     confidence_sequence,
     holm,
+    non_inferiority,
     sample_ratio_check,
 )
 
 ALPHA = 0.05
+HEADLINE = "withdraw_or_change_rate"
 SEQUENTIAL_TUNING_N = 10_000  # users (both arms) at which the confidence sequence is tightest
 
 Row = Mapping[str, Any]
@@ -41,6 +48,8 @@ RESULT_TYPES = {
     "method": "VARCHAR", "seq_ci_low": "DOUBLE", "seq_ci_high": "DOUBLE", "rel_ci_low": "DOUBLE",
     "rel_ci_high": "DOUBLE", "se": "DOUBLE", "variance_reduction": "DOUBLE", "chance_to_beat_control": "DOUBLE",
     "expected_loss": "DOUBLE", "adjustment": "VARCHAR", "decision": "VARCHAR", "guardrail_status": "VARCHAR",
+    "seq_p_value": "DOUBLE", "events_control": "DOUBLE", "events_variant": "DOUBLE", "guardrail_margin": "DOUBLE",
+    "guardrail_p_value": "DOUBLE", "verdict": "VARCHAR", "verdict_reasons": "VARCHAR",
 }
 
 SRM_TYPES = {
@@ -93,23 +102,57 @@ def experiment_results(arm_rows: Iterable[Row], experiments: Sequence[Experiment
                 continue  # an arm with no units in this segment: nothing to compare
             out.append(_one_result(key, exp, metric, variant, control_row, variant_row))
     _adjust(out)
+    verdicts(out, experiments)
     return out
+
+
+def estimate(metric: Metric, control: Row, variant: Row) -> tuple[EffectEstimate, Any, Any]:
+    """The comparison of two arms' rows, by the rule for the metric's kind of count; and the two statistics."""
+    c, v = statistic(metric, control), statistic(metric, variant)
+    counts = metric.counts
+    est = compare(c, v, alpha=ALPHA) if counts is None else compare_counts(c, v, counts=counts, alpha=ALPHA)
+    return est, c, v
+
+
+def normal_approximation(est: EffectEstimate) -> bool:
+    """The estimate came from a normal-approximation test (not an exact test, not too few events)."""
+    return est.sequential_p_value is None and math.isfinite(est.se) and est.se > 0
+
+
+def sequential(est: EffectEstimate) -> tuple[float, float, float]:
+    """(always-valid interval low, high, always-valid p-value): the confidence sequence for normal-approximation
+    tests; for exact ones the beta-binomial mixture p-value and no interval."""
+    if est.sequential_p_value is not None:
+        return math.nan, math.nan, est.sequential_p_value
+    n_total = est.units_control + est.units_variant
+    if not normal_approximation(est) or n_total <= 0:
+        return math.nan, math.nan, math.nan
+    low, high = confidence_sequence(est.diff, est.se, n_total, alpha=ALPHA, tuning_n=SEQUENTIAL_TUNING_N)
+    return low, high, always_valid_p_value(est.diff, est.se, n_total, alpha=ALPHA, tuning_n=SEQUENTIAL_TUNING_N)
+
+
+def _events(metric: Metric, stat: Any) -> float:
+    if metric.counts is None:
+        return float(stat.sum)  # a proportion: the units with the outcome
+    return arm_events(stat, metric.counts)
 
 
 def _one_result(key: _Key, exp: Experiment, metric: Metric, variant: str, control_row: Row,
                 variant_row: Row) -> dict[str, Any]:
-    est = compare(statistic(metric, control_row), statistic(metric, variant_row), alpha=ALPHA)
-    n_total = est.units_control + est.units_variant
-    seq_low, seq_high = (math.nan, math.nan)
-    if math.isfinite(est.se) and n_total > 0:
-        seq_low, seq_high = confidence_sequence(est.diff, est.se, n_total, alpha=ALPHA, tuning_n=SEQUENTIAL_TUNING_N)
+    est, c_stat, v_stat = estimate(metric, control_row, variant_row)
+    seq_low, seq_high, seq_p = sequential(est)
     chance, loss = math.nan, math.nan
-    if math.isfinite(est.se) and est.se > 0:
+    if normal_approximation(est):  # the Gaussian posterior rests on the same approximation
         bayes = bayesian_compare(est.diff, est.se, higher_is_better=metric.higher_is_better)
         chance, loss = bayes.chance_to_beat_control, bayes.expected_loss
-    guardrail = None
-    if metric.guardrail:
-        guardrail = _guardrail_status(est.rel_ci_low, exp.guardrail_margin)
+    margin = exp.guardrails.get(metric.id)
+    guardrail, guardrail_p = None, None
+    if margin is not None:
+        guardrail, guardrail_p = "unknown", math.nan
+        if normal_approximation(est):
+            ni = non_inferiority(est, margin, higher_is_better=metric.higher_is_better, alpha=ALPHA,
+                                 tuning_n=SEQUENTIAL_TUNING_N)
+            guardrail, guardrail_p = ni.status, ni.p_value
     return {
         "experiment_id": key.experiment_id, "metric": key.metric, "segment_dim": key.segment_dim,
         "segment_value": key.segment_value, "variant": variant, "control": exp.control,
@@ -120,15 +163,10 @@ def _one_result(key: _Key, exp: Experiment, metric: Metric, variant: str, contro
         "seq_ci_low": seq_low, "seq_ci_high": seq_high, "rel_ci_low": est.rel_ci_low,
         "rel_ci_high": est.rel_ci_high, "se": est.se, "variance_reduction": est.variance_reduction,
         "chance_to_beat_control": chance, "expected_loss": loss, "adjustment": None, "decision": None,
-        "guardrail_status": guardrail,
+        "guardrail_status": guardrail, "seq_p_value": seq_p, "events_control": _events(metric, c_stat),
+        "events_variant": _events(metric, v_stat), "guardrail_margin": margin, "guardrail_p_value": guardrail_p,
+        "verdict": None, "verdict_reasons": None,
     }
-
-
-def _guardrail_status(rel_ci_low: float | None, margin: float) -> str:
-    """Non-inferiority: held when the whole relative interval lies above the margin (e.g. -2 %)."""
-    if rel_ci_low is None or not math.isfinite(rel_ci_low):
-        return "unknown"
-    return "held" if rel_ci_low > margin else "not_shown"
 
 
 def _adjust(results: list[dict[str, Any]]) -> None:
@@ -159,26 +197,63 @@ def _adjust(results: list[dict[str, Any]]) -> None:
 
 
 def decision(r: Row) -> str:
-    """win / harm / no_evidence for one result.
+    """win / harm / no_evidence / too_few_events for one result.
 
-    The rule: the Holm/BH-adjusted fixed-horizon p-value is below 5 % AND the always-valid (sequential)
-    interval excludes zero — so a nightly re-analysis cannot turn noise into a win by peeking. The sign of
-    the effect and the metric's good direction decide between win and harm.
+    The rule: the Holm/BH-adjusted fixed-horizon p-value is below 5 % AND the always-valid p-value is below 5 %
+    (for a normal-approximation test: its confidence sequence excludes zero; for an exact test: the beta-binomial
+    mixture) - so a nightly re-analysis cannot turn noise into a win by peeking. The sign of the effect and the
+    metric's good direction decide between win and harm. With too few events to test there is no decision.
     """
-    p, low, high, diff = r["p_value_adjusted"], r["seq_ci_low"], r["seq_ci_high"], r["diff"]
-    if any(v is None or not math.isfinite(v) for v in (p, low, high, diff)):
+    if str(r["method"]).startswith("too_few_events"):
+        return "too_few_events"
+    p, seq_p, diff = r["p_value_adjusted"], r["seq_p_value"], r["diff"]
+    if any(v is None or not math.isfinite(v) for v in (p, seq_p, diff)):
         return "no_evidence"
-    if p >= ALPHA or low <= 0 <= high:
+    if p >= ALPHA or seq_p >= ALPHA:
         return "no_evidence"
     good = (diff > 0) == BY_ID[r["metric"]].higher_is_better
     return "win" if good else "harm"
+
+
+def verdicts(results: list[dict[str, Any]], experiments: Sequence[Experiment]) -> None:
+    """Fill ``verdict`` and ``verdict_reasons`` on each arm's headline row (segment 'all').
+
+    * ``ship``: the headline is a clear win, no primary metric shows harm, and every guardrail held (shown not
+      to have got worse than its margin);
+    * ``do_not_ship``: a primary metric (the headline included) shows harm, or a guardrail is breached (shown
+      worse than its margin);
+    * ``inconclusive``: anything else - no evidence yet on the headline, or a guardrail not yet shown to hold.
+
+    ``verdict_reasons`` says why, as codes separated by ``;``: ``headline_<decision>``, ``harm:<metric>``,
+    ``guardrail_<status>:<metric>`` (held, not_shown, breached, unknown).
+    """
+    registry = {e.id: e for e in experiments}
+    overall = {(r["experiment_id"], r["variant"], r["metric"]): r for r in results if r["segment_dim"] == "all"}
+    for (exp_id, variant, metric), row in overall.items():
+        if metric != HEADLINE or exp_id not in registry:
+            continue
+        reasons = [f"headline_{row['decision']}"]
+        harm = sorted(m.id for m in BY_ID.values()
+                      if m.primary and (overall.get((exp_id, variant, m.id)) or {}).get("decision") == "harm")
+        reasons += [f"harm:{m}" for m in harm if m != HEADLINE]
+        statuses = {}
+        for guard in registry[exp_id].guardrails:
+            statuses[guard] = (overall.get((exp_id, variant, guard)) or {}).get("guardrail_status") or "unknown"
+            reasons.append(f"guardrail_{statuses[guard]}:{guard}")
+        if harm or "breached" in statuses.values():
+            verdict = "do_not_ship"
+        elif row["decision"] == "win" and all(s == "held" for s in statuses.values()):
+            verdict = "ship"
+        else:
+            verdict = "inconclusive"
+        row["verdict"], row["verdict_reasons"] = verdict, ";".join(reasons)
 
 
 DAILY_TYPES = {
     "experiment_id": "VARCHAR", "metric": "VARCHAR", "as_of": "DATE", "variant": "VARCHAR", "control": "VARCHAR",
     "units_control": "BIGINT", "units_variant": "BIGINT", "value_control": "DOUBLE", "value_variant": "DOUBLE",
     "diff": "DOUBLE", "diff_ci_low": "DOUBLE", "diff_ci_high": "DOUBLE", "seq_ci_low": "DOUBLE",
-    "seq_ci_high": "DOUBLE", "p_value": "DOUBLE",
+    "seq_ci_high": "DOUBLE", "p_value": "DOUBLE", "seq_p_value": "DOUBLE", "method": "VARCHAR",
 }
 
 
@@ -198,17 +273,14 @@ def daily_results(daily_rows: Iterable[Row], experiments: Sequence[Experiment]) 
         for variant in exp.treatments:
             if variant not in arms:
                 continue
-            est = compare(statistic(metric, arms[exp.control]), statistic(metric, arms[variant]), alpha=ALPHA)
-            n_total = est.units_control + est.units_variant
-            seq = (math.nan, math.nan)
-            if math.isfinite(est.se) and n_total > 0:
-                seq = confidence_sequence(est.diff, est.se, n_total, alpha=ALPHA, tuning_n=SEQUENTIAL_TUNING_N)
+            est, _, _ = estimate(metric, arms[exp.control], arms[variant])
+            seq = sequential(est)
             out.append({
                 "experiment_id": exp_id, "metric": metric_id, "as_of": as_of, "variant": variant,
                 "control": exp.control, "units_control": est.units_control, "units_variant": est.units_variant,
                 "value_control": est.value_control, "value_variant": est.value_variant, "diff": est.diff,
                 "diff_ci_low": est.ci_low, "diff_ci_high": est.ci_high, "seq_ci_low": seq[0],
-                "seq_ci_high": seq[1], "p_value": est.p_value,
+                "seq_ci_high": seq[1], "p_value": est.p_value, "seq_p_value": seq[2], "method": est.method,
             })
     return out
 

@@ -32,6 +32,7 @@ class ReportData:
     srm: list[Row] = field(default_factory=list)  # sample_ratio_checks rows, every segment
     quality: list[Row] = field(default_factory=list)  # reason, scope ('log' | 'experiment'), count
     funnel: dict[str, dict[str, int]] = field(default_factory=dict)  # arm -> outcome -> analysed attempts
+    heterogeneity: list[Row] = field(default_factory=list)  # segment_heterogeneity rows of the experiment
     rows_read: int = 0
     rows_rejected: int = 0
     first_arrival: date | None = None
@@ -84,6 +85,8 @@ def load(con: duckdb.DuckDBPyConnection, exp: Experiment, *, rejected_limit: flo
                          "ORDER BY metric, segment_dim, segment_value, variant", p)
     data.daily = _rows(con, "daily_results", "SELECT * FROM daily_results WHERE experiment_id = $e "
                        "ORDER BY metric, variant, as_of", p)
+    data.heterogeneity = _rows(con, "segment_heterogeneity", "SELECT * FROM segment_heterogeneity "
+                               "WHERE experiment_id = $e ORDER BY metric, segment_dim, variant", p)
     data.srm = _rows(con, "sample_ratio_checks", "SELECT * FROM sample_ratio_checks WHERE experiment_id = $e "
                      "ORDER BY segment_dim <> 'all', segment_dim, segment_value", p)
     data.quality = _rows(

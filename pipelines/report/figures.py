@@ -1,4 +1,5 @@
-"""The report's Plotly figures: outcome funnel, forest plot, effect over days, segments, learning curve.
+"""The report's Plotly figures: outcome funnel, forest plot, effect over days, segments, prompt fatigue, learning
+curve.
 
 Every number shown on a figure (bar labels, hover text) is formatted by :mod:`pipelines.report.text`, and
 the axes use the locale's separators, so the German figures read 41,3 % like the German text.
@@ -13,7 +14,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pipelines.metrics import BY_ID, CATALOGUE, Metric
+from pipelines.metrics import BY_ID, CATALOGUE, PROMPT_NUMBERS, Metric
 from pipelines.report.data import ReportData, Row
 from pipelines.report.sentences import HEADLINE, arm_label
 from pipelines.report.text import Lang, day, integer, number, percent, points, relative, t
@@ -261,6 +262,41 @@ def segments(data: ReportData, lang: Lang) -> go.Figure:
     fig.update_xaxes(zeroline=True, zerolinecolor="#444", zerolinewidth=1.5, title=t("points_long", lang),
                      rangemode="tozero")
     return _layout(fig, lang, 140 + 30 * len(keys))
+
+
+def fatigue(data: ReportData, lang: Lang) -> go.Figure:
+    """The headline effect (points, 95 % CI) by prompt number (1, 2, 3-5, 6+), one line per prompt arm."""
+    col = colours(data)
+    fig = go.Figure()
+    ticks = [t("prompt_n", lang, n=n) for n in PROMPT_NUMBERS]
+    arms = data.experiment.treatments
+    for i, arm in enumerate(arms):
+        offset = (i - (len(arms) - 1) / 2) * 0.12
+        xs, ys, lo, hi, hover = [], [], [], [], []
+        for j, prompt_no in enumerate(PROMPT_NUMBERS):
+            r = next((x for x in data.results if x["metric"] == HEADLINE and x["segment_dim"] == "prompt_number"
+                      and x["segment_value"] == prompt_no and x["variant"] == arm), None)
+            if r is None or not (_finite(r["diff"]) and _finite(r["diff_ci_low"]) and _finite(r["diff_ci_high"])):
+                continue
+            xs.append(j + offset)
+            ys.append(r["diff"] * 100)
+            lo.append((r["diff"] - r["diff_ci_low"]) * 100)
+            hi.append((r["diff_ci_high"] - r["diff"]) * 100)
+            hover.append(f"<b>{ticks[j]}</b><br>{arm_label(arm, lang)}: {percent(r['value_variant'], lang)} "
+                         f"({integer(r['units_variant'], lang)}), {t('control', lang)}: "
+                         f"{percent(r['value_control'], lang)} ({integer(r['units_control'], lang)})<br>"
+                         f"{points(r['diff'], lang)} ({points(r['diff_ci_low'], lang)} {t('to', lang)} "
+                         f"{points(r['diff_ci_high'], lang)})")
+        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=arm_label(arm, lang),
+                        line={"color": col[arm], "width": 2.5}, marker={"size": 9},
+                        error_y={"type": "data", "symmetric": False, "array": hi, "arrayminus": lo,
+                                 "color": col[arm], "thickness": 2, "width": 4},
+                        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>")
+    fig.add_hline(y=0, line={"color": "#444", "width": 1.2})
+    fig.update_xaxes(tickvals=list(range(len(PROMPT_NUMBERS))), ticktext=ticks, title=t("nth_prompt", lang),
+                     range=[-0.5, len(PROMPT_NUMBERS) - 0.5])
+    fig.update_yaxes(title=t("points_long", lang), rangemode="tozero")
+    return _layout(fig, lang, 380)
 
 
 def learning(data: ReportData, lang: Lang) -> go.Figure:

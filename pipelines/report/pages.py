@@ -21,7 +21,7 @@ from pipelines.registry import Experiment
 from pipelines.report import figures
 from pipelines.report.data import ReportData, Row
 from pipelines.report.methods import methods_html
-from pipelines.report.sentences import answers, arm_label, arm_name, best_arm
+from pipelines.report.sentences import answers, arm_label, arm_name, best_arm, heterogeneity_html
 from pipelines.report.text import (
     Lang,
     chance,
@@ -48,12 +48,15 @@ h1{margin:.4em 0 .1em;font-size:1.9em}h2{margin:1.8em 0 .5em;border-bottom:2px s
 h3{margin:1.2em 0 .3em;font-size:1.05em}.sub{color:#555;margin:0}
 .answer{display:flex;gap:1em;align-items:flex-start;padding:.9em 1em;margin:.7em 0;border-radius:8px;
 background:#f6f6f7;border-left:6px solid #999}
-.answer.win{background:#eaf7ee;border-color:#1e8e3e}.answer.harm{background:#fdecea;border-color:#c5221f}
+.answer.win,.answer.ship{background:#eaf7ee;border-color:#1e8e3e}
+.answer.harm,.answer.do_not_ship{background:#fdecea;border-color:#c5221f}
 .answer .sentence{font-size:1.18em;margin:0}.answer .sure{margin:.35em 0 0;color:#444;font-size:.95em}
+.answer .why{margin:0 0 .35em;font-weight:600}.het li{margin:.2em 0}
 .pill{display:inline-block;white-space:nowrap;font-weight:600;padding:.15em .6em;border-radius:99px;
 background:#777;color:#fff;font-size:.9em}
-.pill.win,.pill.ok{background:#1e8e3e}.pill.harm,.pill.fail{background:#c5221f}
-.pill.no_evidence{background:#6b6b6b}.pill.caution{background:#b06000}
+.pill.win,.pill.ok,.pill.ship{background:#1e8e3e}.pill.harm,.pill.fail,.pill.do_not_ship{background:#c5221f}
+.pill.no_evidence,.pill.inconclusive{background:#6b6b6b}.pill.caution{background:#b06000}
+.pill.too_few_events{background:#9a9a9a}
 a.pill{text-decoration:none;color:#fff}
 .answer .pill{font-size:1em;min-width:9.5em;text-align:center;margin-top:.1em}
 .best{font-size:1.12em;margin:.6em 0;font-weight:600}
@@ -111,7 +114,8 @@ def _answer_section(data: ReportData, trust: Trust, lang: Lang) -> str:
     for a in arms:
         out.append(f'<div class="answer {a.status}" data-variant="{html.escape(a.variant)}">'
                    f'<span class="pill {a.status}">{t(a.status, lang)}</span><div>'
-                   f'<p class="sentence">{a.sentence}</p><p class="sure">{a.sure}</p></div></div>')
+                   f'<p class="why">{a.why}</p><p class="sentence">{a.sentence}</p><p class="sure">{a.sure}</p>'
+                   "</div></div>")
     if not arms:
         out.append(f'<p class="answer">{t("no_answer", lang)}</p>')
     return "".join(out)
@@ -159,7 +163,8 @@ def _metrics_table(data: ReportData, lang: Lang) -> str:
         rows = data.overall(m.id)
         label = html.escape(m.label_de if lang == "de" else m.label_en)
         direction = t("higher_better" if m.higher_is_better else "lower_better", lang)
-        role = " · ".join(t(k, lang) for k, on in (("primary", m.primary), ("guardrail", m.guardrail)) if on)
+        guard = m.id in data.experiment.guardrails
+        role = " · ".join(t(k, lang) for k, on in (("primary", m.primary), ("guardrail", guard)) if on)
         for i, r in enumerate(rows):
             decision = r["decision"] or "no_evidence"
             first = (f'<td rowspan="{len(rows)}" class="metric"><b>{label}</b><br><small>{direction}'
@@ -172,9 +177,19 @@ def _metrics_table(data: ReportData, lang: Lang) -> str:
                 f"<td class=num>{_fmt_value(r, 'value_variant', lang)}</td><td class=num>{_fmt_diff(r, lang)}</td>"
                 f"<td class=num>{p_value(r['p_value_adjusted'], lang)}</td>"
                 f"<td class=num>{chance(r['chance_to_beat_control'], lang)}</td>"
-                f'<td><span class="pill {decision}">{t(decision, lang)}</span></td></tr>'
+                f'<td><span class="pill {decision}">{t(decision, lang)}</span>{_events_note(r, lang)}</td></tr>'
             )
     return f'<div class="scroll"><table id="metrics-table"><tr>{head}</tr>{"".join(body)}</table></div>'
+
+
+def _events_note(r: Row, lang: Lang) -> str:
+    """Under the status of a row tested exactly or not at all: how many events the arms had."""
+    method = str(r.get("method") or "")
+    if not (method.startswith(("poisson_exact", "fisher_exact", "too_few_events"))) or r.get("events_control") is None:
+        return ""
+    key = "events_few" if method.startswith("too_few_events") else "events_exact"
+    return (f"<br><small>{t(key, lang, c=integer(r['events_control'], lang), v=integer(r['events_variant'], lang))}"
+            "</small>")
 
 
 def _quality_table(data: ReportData, lang: Lang) -> str:
@@ -198,10 +213,11 @@ def report_page(data: ReportData, lang: Lang) -> str:
         (figures.forest, "fig-forest", "fig_forest", "cap_forest"),
         (figures.daily, "fig-daily", "fig_daily", "cap_daily"),
         (figures.segments, "fig-segments", "fig_segments", "cap_segments"),
+        (figures.fatigue, "fig-fatigue", "fig_fatigue", "cap_fatigue"),
         (figures.learning, "fig-learning", "fig_learning", "cap_learning"),
     ]
     captions = {"cap_segments": t("cap_segments", lang, min=figures.MIN_SEGMENT_USERS) + " "
-                + figures.hidden_segments(data, lang)}
+                + figures.hidden_segments(data, lang) + heterogeneity_html(data, lang)}
     fig_html = "".join(_figure(make(data, lang), div, t(title, lang), captions.get(cap) or t(cap, lang))
                        for make, div, title, cap in figs)
     sections = ("answer", "trust", "figures", "all_metrics", "data_quality", "methods")

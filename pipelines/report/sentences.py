@@ -1,8 +1,8 @@
-"""The answer first: one plain-language sentence per treatment arm, its status, and how sure we are.
+"""The answer first: per treatment arm its verdict, why, one plain-language sentence, and how sure we are.
 
-The status comes from the statistics engine's decision rule (``pipelines.results.decision``): the headline
-metric's decision, turned into *harm* when any primary metric or the guardrail shows harm. Every number in
-a sentence is a value of ``experiment_results`` (segment 'all'), formatted for the reader's language.
+The verdict comes from the statistics engine (``pipelines.results.verdicts``): *ship* when the headline is a
+clear win and every guardrail held, *don't ship* on harm or a breached guardrail, else *not decided yet*. Every
+number in a sentence is a value of ``experiment_results`` (segment 'all'), formatted for the reader's language.
 """
 
 from __future__ import annotations
@@ -13,23 +13,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipelines.metrics import BY_ID
+from pipelines.registry import POSTS_GUARDRAIL
 from pipelines.report.data import ReportData
 from pipelines.report.text import Lang, chance, p_value, percent, points, relative, signed_points, t
+from pipelines.results import ALPHA, HEADLINE
 
-HEADLINE = "withdraw_or_change_rate"
 TOXIC = "toxic_posts_per_user"
-GUARDRAIL = next(m.id for m in BY_ID.values() if m.guardrail)
+GUARDRAIL = POSTS_GUARDRAIL
 PRIMARY = tuple(m.id for m in BY_ID.values() if m.primary)
+VERDICTS = ("ship", "do_not_ship", "inconclusive")
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One arm's answer: status (win / no_evidence / harm), the sentence and the 'how sure' line (HTML-safe)."""
+    """One arm's answer: its verdict (ship / do_not_ship / inconclusive), why, the sentence and the 'how sure'
+    line (HTML-safe)."""
 
     variant: str
     status: str
     sentence: str
     sure: str
+    why: str = ""
 
 
 def arm_name(variant: str) -> str:
@@ -60,13 +64,49 @@ def _finite(x: Any) -> bool:
     return isinstance(x, int | float) and math.isfinite(x)
 
 
+def _headline_row(data: ReportData, variant: str) -> dict[str, Any] | None:
+    return next((r for r in data.overall(HEADLINE) if r["variant"] == variant), None)
+
+
 def arm_status(data: ReportData, variant: str) -> str:
-    """win / no_evidence / harm for an arm: the headline decision, or harm on any primary or guardrail metric."""
-    decisions = {r["metric"]: r["decision"] for r in data.results
-                 if r["variant"] == variant and r["segment_dim"] == "all"}
-    if any(decisions.get(m) == "harm" for m in (*PRIMARY, GUARDRAIL)):
-        return "harm"
-    return decisions.get(HEADLINE) or "no_evidence"
+    """The arm's verdict (ship / do_not_ship / inconclusive), as stored on its headline row."""
+    row = _headline_row(data, variant)
+    verdict = row.get("verdict") if row else None
+    return verdict if verdict in VERDICTS else "inconclusive"
+
+
+def _metric_label(metric: str, lang: Lang) -> str:
+    m = BY_ID.get(metric)
+    name = metric if m is None else (m.label_de if lang == "de" else m.label_en)
+    return html.escape(name)
+
+
+def why(data: ReportData, variant: str, lang: Lang) -> str:
+    """The verdict's reasons in plain words (from ``verdict_reasons`` of the headline row)."""
+    row = _headline_row(data, variant)
+    if row is None:
+        return ""
+    reasons = [r for r in str(row.get("verdict_reasons") or "").split(";") if r]
+    guards = {r.split(":", 1)[1]: r.split(":", 1)[0].removeprefix("guardrail_") for r in reasons
+              if r.startswith("guardrail_")}
+    margins = data.experiment.guardrails
+    verdict = arm_status(data, variant)
+    if verdict == "ship":
+        listed = "; ".join(t("guard_margin", lang, metric=_metric_label(g, lang), margin=relative(margins[g], lang, 0))
+                           for g in guards if g in margins)
+        return t("why_ship", lang, guards=listed)
+    if verdict == "do_not_ship":
+        harm = [r.split(":", 1)[1] for r in reasons if r.startswith("harm:")]
+        if row.get("decision") == "harm":
+            harm.insert(0, HEADLINE)
+        if harm:
+            return t("why_harm", lang, metrics=", ".join(_metric_label(m, lang) for m in harm))
+        breached = [g for g, s in guards.items() if s == "breached"]
+        return t("why_breached", lang, guards=", ".join(_metric_label(g, lang) for g in breached))
+    if row.get("decision") != "win":
+        return t("why_no_evidence", lang)
+    open_ = [g for g, s in guards.items() if s != "held"]
+    return t("why_guard_open", lang, guards=", ".join(_metric_label(g, lang) for g in open_))
 
 
 def answers(data: ReportData, lang: Lang) -> list[Answer]:
@@ -87,7 +127,7 @@ def answers(data: ReportData, lang: Lang) -> list[Answer]:
             sentence += " " + text[0].upper() + text[1:]
             if not sentence.endswith("."):
                 sentence += "."
-        out.append(Answer(v, arm_status(data, v), sentence, _sure(r, lang)))
+        out.append(Answer(v, arm_status(data, v), sentence, _sure(r, lang), why(data, v, lang)))
     return out
 
 
@@ -103,9 +143,9 @@ def _toxic_clause(r: dict[str, Any] | None, lang: Lang) -> str:
 def _guard_clause(r: dict[str, Any] | None, data: ReportData, lang: Lang) -> str:
     if r is None:
         return ""
-    if r["decision"] == "harm":
-        return t("guard_harm", lang, x=relative(r["rel_diff"], lang, 1))
     status = r.get("guardrail_status")
+    if status == "breached":
+        return t("guard_harm", lang, x=relative(r["rel_diff"], lang, 1))
     if status == "held":
         return t("guard_held", lang)
     if status == "not_shown":
@@ -117,6 +157,8 @@ def _guard_clause(r: dict[str, Any] | None, data: ReportData, lang: Lang) -> str
 def _sure(r: dict[str, Any], lang: Lang) -> str:
     low, high = signed_points(r["seq_ci_low"], lang), signed_points(r["seq_ci_high"], lang)
     interval = t("sure_win" if r["decision"] in ("win", "harm") else "sure_none", lang, low=low, high=high)
+    if not (_finite(r["seq_ci_low"]) and _finite(r["seq_ci_high"])):  # an exact test: no always-valid interval
+        interval = t("sure_exact", lang, p=p_value(r["seq_p_value"], lang))
     p = p_value(r["p_value_adjusted"], lang).replace(" ", "\u00a0")  # keep "p < 0.001" on one line
     parts = [interval, t("sure_p", lang, p=p)]
     if _finite(r["chance_to_beat_control"]):
@@ -131,10 +173,46 @@ def best_arm(data: ReportData, lang: Lang) -> str:
         return ""
     rows.sort(key=lambda r: r["diff"], reverse=True)
     top = rows[0]
-    if arm_status(data, top["variant"]) != "win":
+    if top["decision"] != "win":
         return ""
     others = ", ".join(t("best_other", lang, diff=points(r["diff"], lang), arm=arm_phrase(r["variant"], lang, "acc"))
                        for r in rows[1:])
     text = t("best", lang, arm=arm_phrase(top["variant"], lang, "nom"), diff=points(top["diff"], lang),
              others=others)
     return text[0].upper() + text[1:]
+
+
+HETEROGENEITY_DIMS = ("country", "platform", "toxicity_band", "prompt_number")
+
+
+def heterogeneity_html(data: ReportData, lang: Lang) -> str:
+    """Does it work everywhere? Per segment dimension, in plain words, whether the headline effect differs between
+    the dimension's values - claimed only where the Holm-corrected Cochran's Q test says so; then the other
+    metrics whose effect differs. '' when segment_heterogeneity has no rows for the experiment."""
+    rows = data.heterogeneity
+    if not rows:
+        return ""
+    items = []
+    for dim in HETEROGENEITY_DIMS:
+        dim_rows = [r for r in rows if r["metric"] == HEADLINE and r["segment_dim"] == dim]
+        if not dim_rows:
+            continue
+        name = t("seg_" + dim, lang)
+        tested = [r for r in dim_rows if _finite(r["p_value_adjusted"])]
+        differ = [r for r in tested if r["p_value_adjusted"] < ALPHA]
+        if differ:
+            arms = "; ".join(f"{arm_label(r['variant'], lang)}: {p_value(r['p_value_adjusted'], lang)}" for r in differ)
+            text = t("het_differs", lang, dim=name, arms=arms)
+        elif tested:
+            text = t("het_same", lang, dim=name, p=p_value(min(r["p_value_adjusted"] for r in tested), lang))
+        else:
+            text = t("het_untestable", lang, dim=name)
+        if dim == "prompt_number":
+            text += t("het_descriptive", lang)
+        items.append(f'<li data-dim="{dim}" data-differs="{str(bool(differ)).lower()}">{text}</li>')
+    others = sorted({(r["metric"], r["segment_dim"]) for r in rows if r["metric"] != HEADLINE
+                     and _finite(r["p_value_adjusted"]) and r["p_value_adjusted"] < ALPHA})
+    other = (t("het_others", lang, items=", ".join(f"{_metric_label(m, lang)} ({t('seg_' + d, lang)})"
+                                                  for m, d in others)) if others else t("het_none_other", lang))
+    return (f'<div class="het" id="heterogeneity"><p>{t("het_intro", lang)}</p><ul>{"".join(items)}</ul>'
+            f"<p>{other}</p></div>")

@@ -5,6 +5,8 @@ Placeholders in braces are filled with already formatted, already HTML-escaped v
 
 from __future__ import annotations
 
+from pipelines.report.words_verdict import VERDICT_WORDS
+
 WORDS: dict[str, dict[str, str]] = {
     # page frame
     "title": {"en": "Does the “reconsider” prompt work?", "de": "Wirkt der „Überdenken“-Hinweis?"},
@@ -294,6 +296,7 @@ WORDS: dict[str, dict[str, str]] = {
     "observed": {"en": "Observed share", "de": "Beobachteter Anteil"},
     "all": {"en": "all users", "de": "alle Personen"},
 }
+WORDS.update(VERDICT_WORDS)
 
 #: German counterparts of pipelines.contract.REASON_TEXT_EN (one per data-quality reason code).
 REASON_TEXT_DE: dict[str, str] = {

@@ -12,7 +12,7 @@ import pytest
 from pipelines.resources import Settings
 from tests.report.conftest import Built, chromium_or_skip
 
-FIGURES = ("fig-funnel", "fig-forest", "fig-daily", "fig-segments", "fig-learning")
+FIGURES = ("fig-funnel", "fig-forest", "fig-daily", "fig-segments", "fig-fatigue", "fig-learning")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

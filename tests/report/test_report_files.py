@@ -93,11 +93,10 @@ def test_headline_numbers_equal_the_results_table(built: Built) -> None:
                 toxic = {r["variant"]: r for r in data.overall("toxic_posts_per_user")}
                 for s, row in zip(found, headline, strict=True):
                     _check_sentence(s.text, row, toxic.get(s.variant), lang)
-                    assert s.status == arm_status(data, s.variant)
-                    assert s.status in ("win", "no_evidence", "harm")
-                    if not any(r["decision"] == "harm" for r in data.results
-                               if r["variant"] == s.variant and r["segment_dim"] == "all"):
-                        assert s.status == (row["decision"] or "no_evidence")
+                    assert s.status == arm_status(data, s.variant) == row["verdict"]
+                    assert s.status in ("ship", "do_not_ship", "inconclusive")
+                    if row["verdict"] == "ship":
+                        assert row["decision"] == "win"
     finally:
         con.close()
 
@@ -141,7 +140,7 @@ def test_german_numbers_use_the_decimal_comma(built: Built) -> None:
         assert re.search(r"\d,\d %", s.text), s.text
         assert not re.search(r"\d\.\d", s.text), s.text
     source = _report(built, "de").read_text(encoding="utf-8")
-    assert source.count('"separators":",."') == 5  # every German figure formats its axes the German way
+    assert source.count('"separators":",."') == 6  # every German figure formats its axes the German way
 
 
 def test_results_csv_is_the_results_table(built: Built) -> None:
@@ -166,9 +165,10 @@ def test_report_sections_come_in_the_promised_order(built: Built) -> None:
     positions = [source.index(f'<section id="{i}">') for i in ids]
     assert positions == sorted(positions)
     figures = re.findall(r'<figure class="plot" id="([\w-]+)-figure">', source)
-    assert figures == ["fig-funnel", "fig-forest", "fig-daily", "fig-segments", "fig-learning"]
+    assert figures == ["fig-funnel", "fig-forest", "fig-daily", "fig-segments", "fig-fatigue", "fig-learning"]
     assert 'id="trust-banner"' in source
-    for word in ("Holm", "Benjamini–Hochberg", "Waudby-Smith", "delta method", "Welch", "CUPED", "Fisher"):
+    for word in ("Holm", "Benjamini–Hochberg", "Waudby-Smith", "delta method", "Welch", "CUPED", "Fisher",
+                 "Przyborowski", "Cochran's Q", "non-inferiority", "post-treatment", "too few events"):
         assert word in source, word
 
 
@@ -184,6 +184,11 @@ def test_index_lists_every_experiment_in_both_languages(built: Built) -> None:
 @pytest.mark.parametrize("lang", ["en", "de"])
 def test_statuses_are_worded(built: Built, lang: str) -> None:
     source = _report(built, lang).read_text(encoding="utf-8")
-    words = {"en": ("Clear win", "No evidence yet", "Harm"), "de": ("Klarer Erfolg", "Noch kein Nachweis", "Schaden")}
-    shown = re.findall(r'<span class="pill (?:win|no_evidence|harm)">([^<]+)</span>', source)
+    words = {"en": ("Clear win", "No evidence yet", "Harm", "Too few events"),
+             "de": ("Klarer Erfolg", "Noch kein Nachweis", "Schaden", "Zu wenige Ereignisse")}
+    shown = re.findall(r'<span class="pill (?:win|no_evidence|harm|too_few_events)">([^<]+)</span>', source)
     assert shown and set(shown) <= set(words[lang])
+    verdict_words = {"en": ("Ship", "Don't ship", "Not decided yet"),
+                     "de": ("Einführen", "Nicht einführen", "Noch offen")}
+    shown = re.findall(r'<span class="pill (?:ship|do_not_ship|inconclusive)">([^<]+)</span>', source)
+    assert shown and set(shown) <= set(verdict_words[lang])

@@ -11,6 +11,7 @@ from pipelines.report.data import ReportData, load
 from pipelines.report.pages import report_page
 from pipelines.report.sentences import answers, arm_status
 from pipelines.report.trust import assess
+from pipelines.results import verdicts
 from tests.report.conftest import Built
 
 
@@ -85,17 +86,19 @@ def test_no_analysed_prompts_is_red_and_says_so(data: ReportData) -> None:
     trust = assess(empty, "en")
     assert trust.level == "fail"
     page = report_page(empty, "en")
-    assert "No result yet" in page and page.count('class="plot"') == 5  # the page still renders every section
+    assert "No result yet" in page and page.count('class="plot"') == 6  # the page still renders every section
 
 
-def test_harm_on_a_primary_metric_makes_the_arm_harm(data: ReportData) -> None:
+def test_harm_on_a_primary_metric_makes_the_arm_do_not_ship(data: ReportData) -> None:
     bad = copy.deepcopy(data)
     variant = bad.overall("withdraw_or_change_rate")[0]["variant"]
     for r in bad.results:
         if r["metric"] == "toxic_posts_per_user" and r["segment_dim"] == "all" and r["variant"] == variant:
             r["decision"] = "harm"
-    assert arm_status(bad, variant) == "harm"
-    assert {a.variant: a.status for a in answers(bad, "en")}[variant] == "harm"
+    verdicts(bad.results, [bad.experiment])
+    assert arm_status(bad, variant) == "do_not_ship"
+    answer = {a.variant: a for a in answers(bad, "en")}[variant]
+    assert answer.status == "do_not_ship" and "Toxic comments posted per user" in answer.why
 
 
 def test_planned_split_comes_from_the_check(data: ReportData) -> None:
@@ -116,4 +119,4 @@ def test_a_report_renders_when_every_statistic_is_missing(data: ReportData) -> N
         r["decision"] = "no_evidence"
     for lang in ("en", "de"):
         page = report_page(empty, lang)  # type: ignore[arg-type]
-        assert page.count('class="plot"') == 5 and "–" in page
+        assert page.count('class="plot"') == 6 and "–" in page

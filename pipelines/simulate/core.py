@@ -96,7 +96,9 @@ def _parameters(om: OutcomeModel, dm: DraftModel, um: UserModel) -> dict[str, An
         zip(("discard", "edit_then_discard", "nothing", "post_after_window"), om.withdraw_mix, strict=True)
     )
     out["still_toxic_after_edit"] = dict(zip(ARMS, om.still_toxic, strict=True))
-    out["learning_factor"] = dict(zip(ARMS, dm.learning_factor, strict=True))
+    out["learning"] = {"reduction_after_first_prompt": dict(zip(ARMS, dm.learning_reduction, strict=True)),
+                       "half_life_days": dm.learning_half_life_days}
+    out["fatigue"] = {"per_prompt": om.fatigue_per_prompt, "floor": om.fatigue_floor}
     out["draft_score_beta"] = {"heated": list(dm.hot_beta), "ordinary": list(dm.cold_beta)}
     out["users"] = asdict(um)
     return out

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import numpy as np
 import polars as pl
 import pytest
 
 from pipelines.simulate import Dirt, SimulationSummary, simulate
+from pipelines.simulate.constants import TRIGGER_THRESHOLD
+from pipelines.simulate.drafts import DraftModel, make_drafts
+from pipelines.simulate.outcomes import OutcomeModel, fatigue, prompt_numbers
+from pipelines.simulate.population import UserModel, make_users
 
 E = "reconsider_prompt_2026q1"
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -146,14 +152,44 @@ def test_toxic_comments_are_reported_and_removed_more(ev: pl.DataFrame) -> None:
         .group_by("video_id")
         .agg(n=pl.len(), span=pl.col("event_ts").max() - pl.col("event_ts").min())
     )
-    assert (bursts["n"] >= 3).any()
-    assert (bursts.filter(pl.col("n") >= 3)["span"].dt.total_seconds() <= 60).any()
+    # several comments of one video removed within a minute (with 3,000 users a video rarely holds three)
+    assert (bursts["n"] >= 2).any()
+    assert (bursts.filter(pl.col("n") >= 2)["span"].dt.total_seconds() <= 60).any()
 
 
-def test_learning_lowers_later_triggers_in_treatment_arms(medium_clean: SimulationSummary) -> None:
-    m = medium_clean.truth["experiments"][E]["metrics"]["triggers_per_user_after_first"]["all"]["all"]
-    assert m["prompt_neutral"]["value"] < m["control"]["value"]
-    assert m["prompt_empathy"]["value"] < m["control"]["value"]
+@pytest.mark.slow
+def test_learning_lowers_heated_drafts_after_a_first_prompt_by_a_published_amount_and_fades() -> None:
+    """The same users and random draws with and without learning: only prompted users' later drafts differ,
+    by the calibrated reduction (11 % / 16 % right after the first prompt, halving every 7 days)."""
+    model = DraftModel()
+    users = make_users(np.random.default_rng(1), 50_000, 1, UserModel())
+    with_learning = make_drafts(np.random.default_rng(2), users, date(2026, 1, 5), 28, model)
+    without = make_drafts(np.random.default_rng(2), users, date(2026, 1, 5), 28,
+                          replace(model, learning_reduction=(0.0, 0.0, 0.0)))
+    arm = users["arm"].to_numpy()[without.uidx]
+    heated_before = without.score >= TRIGGER_THRESHOLD
+    after = without.in_exp & (without.ts > without.first_prompt_ts[without.uidx])
+    assert np.array_equal(with_learning.score[arm == 0], without.score[arm == 0])  # control never learns
+    assert np.array_equal(with_learning.score[~after], without.score[~after])  # nothing changes before
+    days = (without.ts - without.first_prompt_ts[without.uidx]) / (24 * 3600 * 1e6)
+    for code, reduction in ((1, 0.11), (2, 0.16)):
+        for low, high in ((0, 4), (4, 10), (14, 28)):
+            sel = after & heated_before & (arm == code) & (days >= low) & (days < high)
+            dropped = 1 - (with_learning.score[sel] >= TRIGGER_THRESHOLD).mean()
+            expected = reduction * np.exp2(-days[sel] / 7.0).mean()  # a heated draft stays so with 1 - that
+            tolerance = 3 * np.sqrt(expected * (1 - expected) / sel.sum())
+            assert dropped == pytest.approx(expected, abs=tolerance), (code, low, dropped, expected)
+        sel = after & heated_before & (arm == code)
+        overall = 1 - (with_learning.score[sel & (days < 14)] >= TRIGGER_THRESHOLD).mean()
+        assert 0.05 < overall < 0.12  # over two weeks: the range of Katsaros et al. 2022 (6 %) and Twitter (11 %)
+
+
+def test_prompt_fatigue_numbers_each_users_prompts_and_weakens_later_ones() -> None:
+    numbers = prompt_numbers(np.array([0, 0, 0, 1, 1, 2, 2, 2, 2]),
+                             np.array([1, 0, 1, 0, 1, 1, 1, 0, 1], dtype=bool))
+    assert numbers.tolist() == [1, 1, 2, 0, 1, 1, 2, 2, 3]
+    keep = fatigue(np.array([1, 2, 3, 6, 20]), OutcomeModel())
+    assert keep.tolist() == pytest.approx([1.0, 0.85, 0.85**2, 0.85**5, 0.4])
 
 
 def test_late_share_is_bounded(dirty_jsonl: SimulationSummary) -> None:
@@ -165,10 +201,16 @@ def test_late_share_is_bounded(dirty_jsonl: SimulationSummary) -> None:
 def test_headline_rates_are_near_the_press_release(tmp_path_factory: pytest.TempPathFactory) -> None:
     sim = simulate(tmp_path_factory.mktemp("large"), users=20_000, days=14, seed=7, fmt="parquet", dirt=Dirt.none())
     m = sim.truth["experiments"][E]["metrics"]
+    # a user's first prompt: the published immediate effect; later prompts weaken it (fatigue)
+    first = {a: v["value"] for a, v in m["withdraw_or_change_rate"]["prompt_number"]["1"].items()}
+    assert first["control"] == pytest.approx(0.11, abs=0.03)
+    assert first["prompt_neutral"] == pytest.approx(0.33, abs=0.04)
+    assert first["prompt_empathy"] == pytest.approx(0.41, abs=0.04)
     woc = {a: v["value"] for a, v in m["withdraw_or_change_rate"]["all"]["all"].items()}
-    assert woc["control"] == pytest.approx(0.11, abs=0.03)
-    assert woc["prompt_neutral"] == pytest.approx(0.33, abs=0.04)
-    assert woc["prompt_empathy"] == pytest.approx(0.41, abs=0.04)
+    later = {a: v["value"] for a, v in m["withdraw_or_change_rate"]["prompt_number"]["3-5"].items()}
+    for arm in ("prompt_neutral", "prompt_empathy"):
+        assert later[arm] < woc[arm] < first[arm]
+    assert later["control"] == pytest.approx(first["control"], abs=0.03)  # no prompt, no fatigue
     toxic = {a: v["value"] for a, v in m["toxic_posts_per_user"]["all"]["all"].items()}
     assert toxic["prompt_empathy"] < toxic["control"] and toxic["prompt_neutral"] < toxic["control"]
     assert date.fromisoformat(sim.truth["experiments"][E]["parameters"]["start"]) == date(2026, 1, 5)

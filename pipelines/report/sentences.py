@@ -76,9 +76,16 @@ def arm_status(data: ReportData, variant: str) -> str:
 
 
 def _metric_label(metric: str, lang: Lang) -> str:
+    """The metric's label for the middle of a sentence: 'comments posted per user'."""
     m = BY_ID.get(metric)
     name = metric if m is None else (m.label_de if lang == "de" else m.label_en)
-    return html.escape(name)
+    return html.escape(name[:1].lower() + name[1:])
+
+
+def _with_margin(metric: str, data: ReportData, lang: Lang) -> str:
+    margin = data.experiment.guardrails.get(metric)
+    label = _metric_label(metric, lang)
+    return label if margin is None else t("guard_margin", lang, metric=label, margin=relative(margin, lang, 0))
 
 
 def why(data: ReportData, variant: str, lang: Lang) -> str:
@@ -92,9 +99,7 @@ def why(data: ReportData, variant: str, lang: Lang) -> str:
     margins = data.experiment.guardrails
     verdict = arm_status(data, variant)
     if verdict == "ship":
-        listed = "; ".join(t("guard_margin", lang, metric=_metric_label(g, lang), margin=relative(margins[g], lang, 0))
-                           for g in guards if g in margins)
-        return t("why_ship", lang, guards=listed)
+        return t("why_ship", lang, guards="; ".join(_with_margin(g, data, lang) for g in guards if g in margins))
     if verdict == "do_not_ship":
         harm = [r.split(":", 1)[1] for r in reasons if r.startswith("harm:")]
         if row.get("decision") == "harm":
@@ -102,11 +107,11 @@ def why(data: ReportData, variant: str, lang: Lang) -> str:
         if harm:
             return t("why_harm", lang, metrics=", ".join(_metric_label(m, lang) for m in harm))
         breached = [g for g, s in guards.items() if s == "breached"]
-        return t("why_breached", lang, guards=", ".join(_metric_label(g, lang) for g in breached))
+        return t("why_breached", lang, guards=", ".join(_with_margin(g, data, lang) for g in breached))
     if row.get("decision") != "win":
         return t("why_no_evidence", lang)
     open_ = [g for g, s in guards.items() if s != "held"]
-    return t("why_guard_open", lang, guards=", ".join(_metric_label(g, lang) for g in open_))
+    return t("why_guard_open", lang, guards=", ".join(_with_margin(g, data, lang) for g in open_))
 
 
 def answers(data: ReportData, lang: Lang) -> list[Answer]:

@@ -13,14 +13,14 @@ VERDICT_WORDS: dict[str, dict[str, str]] = {
     "inconclusive": {"en": "Not decided yet", "de": "Noch offen"},
     "too_few_events": {"en": "Too few events", "de": "Zu wenige Ereignisse"},
     "why_ship": {
-        "en": "Why: it clearly works, and no guardrail got worse beyond its margin ({guards}).",
-        "de": "Warum: Er wirkt klar, und keine Leitplanke hat sich über ihre Toleranz hinaus verschlechtert "
-        "({guards}).",
+        "en": "Why: it clearly works, and nothing it must not harm got worse than tolerated ({guards}).",
+        "de": "Warum: Er wirkt klar, und nichts, dem er nicht schaden darf, hat sich stärker als toleriert "
+        "verschlechtert ({guards}).",
     },
     "why_harm": {"en": "Why: it harms {metrics}.", "de": "Warum: Er schadet bei {metrics}."},
     "why_breached": {
-        "en": "Why: {guards} got worse beyond the tolerated margin.",
-        "de": "Warum: {guards} hat sich über die tolerierte Grenze hinaus verschlechtert.",
+        "en": "Why: {guards} got worse than tolerated.",
+        "de": "Warum: Bei {guards} gab es eine stärkere Verschlechterung als toleriert.",
     },
     "why_no_evidence": {
         "en": "Why: there is no clear evidence yet that it changes what people do with flagged comments.",
@@ -28,15 +28,15 @@ VERDICT_WORDS: dict[str, dict[str, str]] = {
         "Kommentaren tun.",
     },
     "why_guard_open": {
-        "en": "Why: it clearly works, but a worsening beyond the margin is not yet ruled out for {guards}.",
-        "de": "Warum: Er wirkt klar, aber eine Verschlechterung über die Toleranz hinaus ist bei {guards} noch "
-        "nicht ausgeschlossen.",
+        "en": "Why: it clearly works, but it is not yet ruled out that {guards} got worse than tolerated.",
+        "de": "Warum: Er wirkt klar, aber noch ist nicht ausgeschlossen, dass sich {guards} stärker als toleriert "
+        "verschlechtert hat.",
     },
     "sure_exact": {
         "en": "too few events for an interval that stays valid at every look; the always-valid p-value is {p}",
         "de": "zu wenige Ereignisse für ein bei jedem Blick gültiges Intervall; der stets gültige p-Wert ist {p}",
     },
-    "guard_margin": {"en": "{metric}: {margin} at most", "de": "{metric}: höchstens {margin}"},
+    "guard_margin": {"en": "{metric} (tolerated: {margin})", "de": "{metric} (toleriert: {margin})"},
     # does it work everywhere?
     "het_intro": {
         "en": "Does the effect on withdrawn or changed differ between segments? Cochran's Q test per dimension, "

@@ -98,7 +98,7 @@ def test_harm_on_a_primary_metric_makes_the_arm_do_not_ship(data: ReportData) ->
     verdicts(bad.results, [bad.experiment])
     assert arm_status(bad, variant) == "do_not_ship"
     answer = {a.variant: a for a in answers(bad, "en")}[variant]
-    assert answer.status == "do_not_ship" and "Toxic comments posted per user" in answer.why
+    assert answer.status == "do_not_ship" and "harms toxic comments posted per user" in answer.why
 
 
 def test_planned_split_comes_from_the_check(data: ReportData) -> None:

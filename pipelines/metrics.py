@@ -66,7 +66,6 @@ class Metric:
     unit_de: str
     higher_is_better: bool
     primary: bool = False  # in the Holm family of primary metrics
-    guardrail: bool = False  # non-inferiority checked against the registry's margin
     pre: str | None = None  # per-user pre-period column for CUPED
     splits: tuple[str, ...] = ()  # attempt-level dimensions (ATTEMPT_SPLITS) it is also reported by
     percent: bool = True  # shown as a percentage (rates) or as a plain number (counts per user)
@@ -116,7 +115,7 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "posts_per_user", "Comments posted per user", "Veröffentlichte Kommentare je Person",
         "mean", "posts", None, "true", "per assigned user", "je zugewiesener Person", True,
-        guardrail=True, pre="pre_posts", percent=False,
+        pre="pre_posts", percent=False,  # a guardrail of every experiment (pipelines.registry.POSTS_GUARDRAIL)
     ),
     Metric(
         "reports_per_post", "Reports per posted comment", "Meldungen je veröffentlichtem Kommentar",

@@ -53,31 +53,29 @@ __all__ = ["MIN_EVENTS", "Counts", "arm_events", "binomial_two_sided_p", "compar
 Counts = Literal["rate", "count", "share"]
 
 MIN_EVENTS = FISHER_MIN_CELL
-"""Events every arm needs for the normal approximation (10). Chosen by simulation (bench/rare_counts.py): from
-10 events per arm on, the delta method and Welch's test keep the A/A false-positive rate at 5 % in every
-scenario tried; below, Welch's test on sparse per-user counts rejects 6-9 % and the delta method with an empty
-arm 7-9 %. The same number as Fisher's cell rule for proportions."""
+"""Events every arm needs for the normal approximation (10). Chosen by simulation (bench/rare_counts.py,
+bench/rare_counts.md): with one arm empty the delta method and Welch's test reject 7-10 % of A/A experiments,
+with 1-9 events up to 6 %; from 10 events per arm on they stay within sampling error of 5 % in every scenario
+tried. The same number as Fisher's cell rule for proportions."""
 
 
-def _sums(stat: Statistic, counts: Counts) -> tuple[float, float, float, float]:
-    """(events k, sum of squared per-user events, exposure, sum of squared per-user exposures) of one arm."""
+def _events(stat: Statistic, counts: Counts) -> tuple[float, float]:
+    """(events, sum of the squared per-user events) of one arm; for a share, of its rarer outcome."""
     if isinstance(stat, RatioStatistic):
-        if counts == "share":
-            failures = stat.d_sum - stat.m_sum
-            fail_squares = stat.d_sum_squares - 2.0 * stat.m_d_sum_of_products + stat.m_sum_squares
-            if failures < stat.m_sum:
-                return failures, fail_squares, stat.d_sum, stat.d_sum_squares
-        return stat.m_sum, stat.m_sum_squares, stat.d_sum, stat.d_sum_squares
+        failures = stat.d_sum - stat.m_sum
+        if counts == "share" and failures < stat.m_sum:
+            return failures, stat.d_sum_squares - 2.0 * stat.m_d_sum_of_products + stat.m_sum_squares
+        return stat.m_sum, stat.m_sum_squares
     if isinstance(stat, RegressionAdjustedStatistic):
-        return stat.post_sum, stat.post_sum_squares, float(stat.n), float(stat.n)
+        return stat.post_sum, stat.post_sum_squares
     if isinstance(stat, SampleMeanStatistic):
-        return stat.sum, stat.sum_squares, float(stat.n), float(stat.n)
+        return stat.sum, stat.sum_squares
     raise TypeError(f"{type(stat).__name__} is not a count statistic")
 
 
 def arm_events(stat: Statistic, counts: Counts) -> float:
     """The events of one arm in the sense of the rule (the rarer of successes and failures for a share)."""
-    return _sums(stat, counts)[0]
+    return _events(stat, counts)[0]
 
 
 def _independent(stat: Statistic, counts: Counts) -> bool:
@@ -85,7 +83,7 @@ def _independent(stat: Statistic, counts: Counts) -> bool:
     if counts == "share":
         assert isinstance(stat, RatioStatistic)
         return stat.d_sum == stat.n and stat.d_sum_squares == stat.n
-    k, k_squares, _, _ = _sums(stat, counts)
+    k, k_squares = _events(stat, counts)
     return k_squares == k
 
 

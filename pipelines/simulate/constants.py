@@ -13,7 +13,11 @@ SPLIT: dict[str, float] = {"control": 0.50, "prompt_neutral": 0.25, "prompt_empa
 ARMS: tuple[str, ...] = tuple(SPLIT)
 PROMPT_IDS: dict[str, str] = {"prompt_neutral": "neutral_v1", "prompt_empathy": "empathy_v1"}
 TRIGGER_THRESHOLD = 0.80
-GUARDRAIL_MARGIN = -0.02
+#: the simulated team's tolerance for the chilling effect: at most 5 % fewer comments per user. A prompt that works
+#: withdraws some toxic drafts by design (about 3 % of comments are triggered), so a 2 % margin would sit on top of
+#: the intended effect; and 20,000 simulated users give an always-valid interval of about ±2.7 % on this metric,
+#: so a tighter margin could not be shown to hold in the demo at all.
+GUARDRAIL_MARGIN = -0.05
 SCHEMA_VERSION = 1
 
 US = 1_000_000

@@ -91,7 +91,7 @@ def test_registry_is_exactly_the_contract_one(clean_jsonl: SimulationSummary) ->
                 "control": "control",
                 "variants": {"control": 0.5, "prompt_neutral": 0.25, "prompt_empathy": 0.25},
                 "trigger_threshold": 0.8,
-                "guardrail_margin": -0.02,
+                "guardrail_margin": -0.05,
             }
         ]
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines import progress, warehouse
+from pipelines import ingest, progress, warehouse
 from pipelines.partitions import arrival_date_partitions
 from pipelines.resources import NudgeConfig, Warehouse
 
@@ -48,29 +48,39 @@ def raw_events(
     context: dg.AssetExecutionContext, warehouse_db: Warehouse, paths: NudgeConfig
 ) -> Iterator[dg.MaterializeResult]:
     events_root = Path(paths.events_root)
+    keys = context.partition_keys
     totals = {"files": 0, "rows_read": 0, "rows_valid": 0, "rows_quarantined": 0}
-    findings: dict[str, int] = {}
+    files = {key: ingest.partition_files(events_root, key) for key in keys}
     with warehouse_db.get_connection() as con:
-        for load in warehouse.load_arrival_dates(con, events_root, context.partition_keys):
-            key = load.arrival_date
-            progress.step("raw_events", f"dt={key}: {load.rows_valid:,} valid, {load.rows_quarantined:,} quarantined")
-            context.log.info(f"dt={key}: {load}")
-            for k in totals:
-                totals[k] += getattr(load, k)
-            for k, v in load.file_findings.items():
-                findings[k] = findings.get(k, 0) + v
-    yield dg.MaterializeResult(
-        asset_key="raw_events",
-        metadata={
-            "files": totals["files"],
-            "rows_read": totals["rows_read"],
-            "rows_valid": totals["rows_valid"],
-            "file_findings": dg.MetadataValue.json(findings),
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key="quarantined_events", metadata={"rows_quarantined": totals["rows_quarantined"]}
-    )
+        with progress.raw_load(files, context.log, con):
+            loads = warehouse.load_arrival_dates(con, events_root, keys)
+        reasons = warehouse.quarantine_reasons(con, keys)
+    for load in loads:
+        key = load.arrival_date
+        context.log.info(f"dt={key}: {load}")
+        for k in totals:
+            totals[k] += getattr(load, k)
+        # each arrival date's own figures on its own materialisation (the run's totals are on all of them)
+        context.add_asset_metadata(asset_key="raw_events", partition_key=key, metadata={
+            "dagster/row_count": load.rows_valid, "files": load.files, "rows_read": load.rows_read,
+            "file_findings": dg.MetadataValue.json(load.file_findings)})
+        context.add_asset_metadata(asset_key="quarantined_events", partition_key=key, metadata={
+            "dagster/row_count": load.rows_quarantined,
+            "quarantine_share": round(load.rows_quarantined / max(load.rows_read, 1), 4),
+            "reasons": dg.MetadataValue.md(_reasons_table(reasons.get(key, {})))})
+    span = keys[0] if len(keys) == 1 else f"{keys[0]} … {keys[-1]} ({len(keys)} arrival dates)"
+    progress.step("raw_events", f"dt={span}: {totals['rows_valid']:,} valid rows, "
+                  f"{totals['rows_quarantined']:,} quarantined, from {totals['files']:,} files")
+    yield dg.MaterializeResult(asset_key="raw_events", metadata={
+        "run_arrival_dates": span, "run_rows_valid": totals["rows_valid"], "run_files": totals["files"]})
+    yield dg.MaterializeResult(asset_key="quarantined_events", metadata={
+        "run_arrival_dates": span, "run_rows_quarantined": totals["rows_quarantined"]})
+
+
+def _reasons_table(counts: dict[str, int]) -> str:
+    if not counts:
+        return "no rejected rows"
+    return "| reason | rows |\n|---|---|\n" + "\n".join(f"| {r} | {n:,} |" for r, n in sorted(counts.items()))
 
 
 @dg.asset(

@@ -40,8 +40,10 @@ class RunSummary:
 def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
     """Materialise every asset for every arrival date under the events root, in process.
 
-    The same Dagster definitions as `dagster dev` (:func:`pipelines.definitions.build_definitions`): one
-    single-run backfill of the raw layer over all arrival dates, then the analysis job.
+    The same Dagster definitions as the UI (:func:`pipelines.definitions.build_definitions`): one single-run
+    backfill of the raw layer over all arrival dates, then the analysis job, both recorded in the project's
+    Dagster instance when ``DAGSTER_HOME`` is set (:mod:`pipelines.instance`), with the arrival dates registered
+    as partitions.
     """
     from pipelines import ingest, progress
     from pipelines import instance as instance_runs

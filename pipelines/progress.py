@@ -120,6 +120,7 @@ class _RawLoad:
         _print(line)
         self._bar: Progress | None = None
         self._poller: threading.Thread | None = None
+        self._connection: Any = None
         self._stop = threading.Event()
         if _enabled and _console is not None:
             self._bar = Progress(
@@ -134,6 +135,10 @@ class _RawLoad:
                                                size="", speed="")
             self._bar.start()
             if duckdb_connection is not None:
+                # DuckDB tracks a statement's progress only with its progress bar on (not printed: ours is)
+                duckdb_connection.execute("SET enable_progress_bar = true")
+                duckdb_connection.execute("SET enable_progress_bar_print = false")
+                self._connection = duckdb_connection
                 self._poller = threading.Thread(target=self._poll, args=(duckdb_connection,), daemon=True)
                 self._poller.start()
 
@@ -177,6 +182,8 @@ class _RawLoad:
         self._stop.set()
         if self._poller is not None:
             self._poller.join()
+            self._connection.execute("RESET enable_progress_bar")
+            self._connection.execute("RESET enable_progress_bar_print")
         unchanged = self._total_dates - self._dates_done
         if self._bar is not None:
             if finished:  # the dates not written were unchanged since their last load: nothing left to do

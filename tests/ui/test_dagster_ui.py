@@ -114,16 +114,29 @@ def page(demo_then_ui: Served) -> Iterator[object]:
         try:
             tab = browser.new_page(viewport={"width": 1800, "height": 1800})
             tab.set_default_timeout(60_000)
-            yield tab
+            # a dialog (the first-visit tour, a notice) can open over the page at any moment after it loads:
+            # whenever one is up before an action, skip or close it
+            tab.add_locator_handler(tab.locator(".bp5-overlay-backdrop"), lambda _: close_dialog(tab))
+            try:
+                yield tab
+            except BaseException:
+                ARTIFACTS.mkdir(exist_ok=True)
+                tab.screenshot(path=str(ARTIFACTS / "dagster-ui-failure.png"), full_page=True)
+                raise
         finally:
             browser.close()
 
 
-def open_page(page, url: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(url)
-    skip = page.get_by_role("button", name="Skip")  # the first-visit dialog, if it shows
+def close_dialog(page) -> None:  # type: ignore[no-untyped-def]
+    skip = page.get_by_role("button", name="Skip")
     if skip.count():
         skip.first.click()
+    else:
+        page.keyboard.press("Escape")
+
+
+def open_page(page, url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url)
 
 
 def test_the_catalogue_shows_what_the_demo_did(demo_then_ui: Served, page) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ then runs the demo, the tests or the UI.
 
     python3 tasks.py demo      simulated logs → every asset → reports (prints the headline)
     python3 tasks.py test      ruff, mypy and the whole pytest suite (what CI runs)
-    python3 tasks.py ui        dagster dev on http://127.0.0.1:3000 with the project's DAGSTER_HOME
+    python3 tasks.py ui        `dg dev` (the Dagster UI) on http://127.0.0.1:3000 with the project's DAGSTER_HOME
     python3 tasks.py nudge …   any `nudge` command in the project environment
 """
 
@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
     if command == "nudge":
         return in_env("nudge", *rest)
     if command == "ui":
-        return in_env("dagster", "dev", "-h", "127.0.0.1", "-p", "3000", *rest)
+        return in_env("dg", "dev", "-h", "127.0.0.1", "-p", "3000", *rest)
     for step in (("ruff", "check", "."), ("mypy",), ("pytest", *rest)):
         code = in_env(*step)
         if code != 0:

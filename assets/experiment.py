@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from assets.metadata import markdown_table
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
 from pipelines import progress, warehouse
 from pipelines.registry import load_registry
@@ -23,9 +24,10 @@ def experiment_registry(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.Mater
         warehouse.write_registry(con, experiments)
     return dg.MaterializeResult(
         metadata={
-            "experiments": dg.MetadataValue.md(
-                "\n".join(f"- `{e.id}`: {e.start} – {e.end}, arms {', '.join(e.variants)}" for e in experiments)
-            )
+            "dagster/row_count": len(experiments),
+            "experiments": dg.MetadataValue.md(markdown_table(
+                ["experiment", "start", "end", "arms"],
+                [(e.id, e.start, e.end, ", ".join(e.variants)) for e in experiments])),
         }
     )
 
@@ -42,9 +44,16 @@ def experiment_registry(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.Mater
 def assignments(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
         rows = warehouse.rebuild(con, "assignments")
-        contaminated = con.execute("SELECT count(*) FROM assignments WHERE contaminated").fetchall()[0][0]
+        per_arm = con.execute(  # one row per assigned user: a small table
+            "SELECT experiment_id, variant, count(*), count(*) FILTER (WHERE contaminated) "
+            "FROM assignments GROUP BY ALL ORDER BY ALL").fetchall()
+    contaminated = sum(int(c) for *_, c in per_arm)
     progress.step("assignments", f"{rows:,} assigned users, {contaminated:,} contaminated")
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "contaminated_users": int(contaminated)})
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "contaminated_users": contaminated,
+        "users_per_arm": dg.MetadataValue.md(markdown_table(
+            ["experiment", "arm", "users", "contaminated"], [(e, v, int(n), int(c)) for e, v, n, c in per_arm])),
+    })
 
 
 @dg.asset(
@@ -61,12 +70,22 @@ def triggered_attempts(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
         mode = warehouse.update_attempt_outcomes(con)
         rows = warehouse.rebuild(con, "triggered_attempts")
-        outcomes = con.execute(
-            "SELECT outcome, count(*) FROM triggered_attempts WHERE exclusion IS NULL GROUP BY 1 ORDER BY 1"
+        per_arm = con.execute(
+            "SELECT experiment_id, variant, outcome, count(*) FROM triggered_attempts WHERE exclusion IS NULL "
+            "GROUP BY ALL ORDER BY ALL"
         ).fetchall()
         warehouse.rebuild(con, "experiment_findings")
     progress.step("triggered_attempts", f"{rows:,} attempts ({mode} update of the drafts' outcomes)")
+    outcomes: dict[str, int] = {}
+    by_arm: dict[tuple[str, str], dict[str, int]] = {}
+    for exp_id, variant, outcome, n in per_arm:
+        outcomes[outcome] = outcomes.get(outcome, 0) + int(n)
+        by_arm.setdefault((exp_id, variant), {})[outcome] = int(n)
+    kinds = sorted(outcomes)
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": rows, "outcomes": dg.MetadataValue.json({k: int(v) for k, v in outcomes}),
+        metadata={"dagster/row_count": rows, "outcomes": dg.MetadataValue.json(outcomes),
+                  "outcomes_per_arm": dg.MetadataValue.md(markdown_table(
+                      ["experiment", "arm", *kinds], [(e, v, *(c.get(k, 0) for k in kinds))
+                                                      for (e, v), c in by_arm.items()])),
                   "draft_outcomes_update": mode}
     )

@@ -3,12 +3,13 @@
 
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines import progress, warehouse
+from assets.metadata import date_span, markdown_table
+from pipelines import ingest, progress, warehouse
 from pipelines.partitions import arrival_date_partitions
 from pipelines.resources import NudgeConfig, Warehouse
 
@@ -48,29 +49,39 @@ def raw_events(
     context: dg.AssetExecutionContext, warehouse_db: Warehouse, paths: NudgeConfig
 ) -> Iterator[dg.MaterializeResult]:
     events_root = Path(paths.events_root)
+    keys = context.partition_keys
     totals = {"files": 0, "rows_read": 0, "rows_valid": 0, "rows_quarantined": 0}
-    findings: dict[str, int] = {}
+    files = {key: ingest.partition_files(events_root, key) for key in keys}
     with warehouse_db.get_connection() as con:
-        for load in warehouse.load_arrival_dates(con, events_root, context.partition_keys):
-            key = load.arrival_date
-            progress.step("raw_events", f"dt={key}: {load.rows_valid:,} valid, {load.rows_quarantined:,} quarantined")
-            context.log.info(f"dt={key}: {load}")
-            for k in totals:
-                totals[k] += getattr(load, k)
-            for k, v in load.file_findings.items():
-                findings[k] = findings.get(k, 0) + v
-    yield dg.MaterializeResult(
-        asset_key="raw_events",
-        metadata={
-            "files": totals["files"],
-            "rows_read": totals["rows_read"],
-            "rows_valid": totals["rows_valid"],
-            "file_findings": dg.MetadataValue.json(findings),
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key="quarantined_events", metadata={"rows_quarantined": totals["rows_quarantined"]}
-    )
+        with progress.raw_load(files, context.log, con):
+            loads = warehouse.load_arrival_dates(con, events_root, keys)
+        reasons = warehouse.quarantine_reasons(con, keys)
+    for load in loads:
+        key = load.arrival_date
+        context.log.info(f"dt={key}: {load.files} files, {load.rows_read:,} rows read, {load.rows_valid:,} valid, "
+                         f"{load.rows_quarantined:,} quarantined" + (f"; file findings {load.file_findings}"
+                                                                      if load.file_findings else ""))
+        for k in totals:
+            totals[k] += getattr(load, k)
+        # each arrival date's own figures on its own materialisation (the run's totals are on all of them)
+        context.add_asset_metadata(asset_key="raw_events", partition_key=key, metadata={
+            "dagster/row_count": load.rows_valid, "files": load.files, "rows_read": load.rows_read,
+            "file_findings": dg.MetadataValue.json(load.file_findings)})
+        context.add_asset_metadata(asset_key="quarantined_events", partition_key=key, metadata={
+            "dagster/row_count": load.rows_quarantined,
+            "quarantine_share": round(load.rows_quarantined / max(load.rows_read, 1), 4),
+            "reasons": dg.MetadataValue.md(_reasons_table(reasons.get(key, {})))})
+    span = date_span(keys)
+    progress.step("raw_events", f"dt={span}: {totals['rows_valid']:,} valid rows, "
+                  f"{totals['rows_quarantined']:,} quarantined, from {totals['files']:,} files")
+    yield dg.MaterializeResult(asset_key="raw_events", metadata={
+        "run_arrival_dates": span, "run_rows_valid": totals["rows_valid"], "run_files": totals["files"]})
+    yield dg.MaterializeResult(asset_key="quarantined_events", metadata={
+        "run_arrival_dates": span, "run_rows_quarantined": totals["rows_quarantined"]})
+
+
+def _reasons_table(counts: dict[str, int]) -> str:
+    return markdown_table(["reason", "rows"], sorted(counts.items())) if counts else "no rejected rows"
 
 
 @dg.asset(
@@ -93,30 +104,46 @@ def raw_events(
 def events(warehouse_db: Warehouse, paths: NudgeConfig) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
         rows, findings_update = warehouse.resolve_duplicates(con)
-        dupes = con.execute(
-            "SELECT coalesce(sum(count), 0) FROM delivery_findings WHERE reason = 'duplicate_event'"
-        ).fetchall()[0][0]
+        findings = con.execute(
+            "SELECT reason, sum(count) FROM delivery_findings GROUP BY 1 ORDER BY 1").fetchall()
         shares = con.execute(
-            "SELECT arrival_date::VARCHAR, sum(rows_quarantined) / greatest(sum(rows_read), 1) AS share "
+            "SELECT arrival_date::VARCHAR, sum(rows_quarantined), sum(rows_read) "
             "FROM ingested_files GROUP BY 1 ORDER BY 1"
         ).fetchall()
-        newest = con.execute("SELECT max(arrival_date) FROM ingested_files").fetchall()[0][0]
-    progress.step("events", f"{rows:,} distinct events, {int(dupes):,} duplicate deliveries dropped")
-    yield dg.MaterializeResult(metadata={"dagster/row_count": rows, "duplicates_dropped": int(dupes),
-                                         "delivery_findings_update": findings_update})
-    too_dirty = {d: round(float(s), 4) for d, s in shares if s > paths.max_quarantine_share}
+    dupes = int(sum(n for reason, n in findings if reason == "duplicate_event"))
+    dates = [d for d, _, _ in shares]
+    progress.step("events", f"{rows:,} distinct events, {dupes:,} duplicate deliveries dropped")
+    yield dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "duplicates_dropped": dupes, "delivery_findings_update": findings_update,
+        "arrival_dates": date_span(dates),
+        "delivery_findings": dg.MetadataValue.md(
+            markdown_table(["finding", "count"], [(r, int(n)) for r, n in findings]) if findings else "none"),
+    })
+    share = {d: q / max(r, 1) for d, q, r in shares}
+    too_dirty = {d: round(s, 4) for d, s in share.items() if s > paths.max_quarantine_share}
+    worst = max(share, key=lambda d: share[d], default=None)
     yield dg.AssetCheckResult(
         check_name="quarantine_share_within_limit", passed=not too_dirty,
-        metadata={"limit": paths.max_quarantine_share, "days_over_limit": dg.MetadataValue.json(too_dirty),
-                  "worst_share": max((float(s) for _, s in shares), default=0.0)},
+        description=f"{len(too_dirty)} arrival dates rejected more than {paths.max_quarantine_share:.1%} of their rows"
+        if too_dirty else None,
+        metadata={"limit": paths.max_quarantine_share,
+                  "worst_share": round(share[worst], 4) if worst else 0.0,
+                  "worst_arrival_date": worst or "none",
+                  "overall_share": round(sum(q for _, q, _ in shares) / max(sum(r for _, _, r in shares), 1), 4),
+                  "days_over_limit": dg.MetadataValue.json(too_dirty),
+                  "shares": dg.MetadataValue.md(markdown_table(
+                      ["arrival date", "rejected rows", "rows read", "share", "over limit"],
+                      [(d, int(q), int(r), f"{share[d]:.2%}", d in too_dirty) for d, q, r in shares]))},
     )
+    newest = max(dates, default=None)
     age_hours = None
     if newest is not None:
-        end_of_day = datetime.combine(newest, time(23, 59, 59), tzinfo=UTC)
+        end_of_day = datetime.combine(date.fromisoformat(newest), time(23, 59, 59), tzinfo=UTC)
         age_hours = max(0.0, (datetime.now(UTC) - end_of_day).total_seconds() / 3600)
     yield dg.AssetCheckResult(
         check_name="new_data_recently",
         passed=age_hours is not None and age_hours <= paths.stale_after_hours,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"newest_arrival_date": str(newest), "hours_since": round(age_hours or -1.0, 1)},
+        metadata={"newest_arrival_date": str(newest), "hours_since": round(age_hours or -1.0, 1),
+                  "limit_hours": paths.stale_after_hours},
     )

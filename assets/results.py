@@ -1,11 +1,13 @@
 """Results layer (results-v1): experiment_results, sample_ratio_checks and data_quality."""
 
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 
+from assets.metadata import markdown_table
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
 from pipelines import heterogeneity, progress, results, warehouse
 from pipelines.registry import load_registry
@@ -48,15 +50,30 @@ def sample_ratio_checks(
             write_withheld_report(con, experiments[r["experiment_id"]], Path(paths.reports_dir))
     progress.step("sample_ratio_checks", ", ".join(f"{r['experiment_id']} {'pass' if r['passed'] else 'FAIL'}"
                                                    for r in overall))
-    table = "| experiment | users | p | passed |\n|---|---|---|---|\n" + "\n".join(
-        f"| {r['experiment_id']} | {r['assigned_users']} | {r['p_value']:.3g} | {r['passed']} |" for r in overall
-    )
-    yield dg.MaterializeResult(metadata={"checks": dg.MetadataValue.md(table)})
+    table = dg.MetadataValue.md(srm_table(overall))
+    yield dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "checks": table})
     yield dg.AssetCheckResult(
         check_name="sample_ratio_matches_plan", passed=not failing,
         description="Sample-ratio mismatch in " + ", ".join(r["experiment_id"] for r in failing) if failing else None,
-        metadata={"failing_experiments": dg.MetadataValue.json([r["experiment_id"] for r in failing])},
+        metadata={"failing_experiments": dg.MetadataValue.json([r["experiment_id"] for r in failing]),
+                  "observed_vs_planned": table, "threshold_p": 0.001,
+                  "lowest_p_value": min((float(r["p_value"]) for r in overall if r["p_value"] == r["p_value"]),
+                                        default=1.0)},
     )
+
+
+def srm_table(overall: list[dict]) -> str:
+    """Per experiment and arm: users assigned, observed share against the planned one, and the experiment's
+    chi-square p-value (the check fails at p < 0.001)."""
+    rows = []
+    for r in overall:
+        observed: dict[str, int] = json.loads(r["assigned_users"])
+        planned: dict[str, float] = json.loads(r["planned_split"])
+        total = max(sum(observed.values()), 1)
+        for arm, users in observed.items():
+            rows.append((r["experiment_id"], arm, users, f"{users / total:.2%}", f"{planned.get(arm, 0.0):.2%}",
+                         f"{r['p_value']:.3g}", r["passed"]))
+    return markdown_table(["experiment", "arm", "users", "observed", "planned", "p", "passed"], rows)
 
 
 @dg.asset(
@@ -92,6 +109,8 @@ def experiment_results(
         metadata={
             "dagster/row_count": len(rows),
             "headline": dg.MetadataValue.md(headline_markdown(headline)),
+            "withheld_experiments": dg.MetadataValue.json(sorted(withheld)),
+            "report_index": dg.MetadataValue.path(str(Path(paths.reports_dir) / "index.html")),
         }
     )
     expected = {(e.id, v) for e in experiments for v in e.treatments}
@@ -103,7 +122,7 @@ def experiment_results(
     yield dg.AssetCheckResult(
         check_name="results_are_complete_and_consistent", passed=not missing and inconsistent == 0,
         metadata={"arms_without_headline": dg.MetadataValue.json([list(m) for m in missing]),
-                  "adjusted_below_raw": inconsistent},
+                  "adjusted_below_raw": inconsistent, "arms_expected": len(expected)},
     )
 
 
@@ -161,8 +180,6 @@ def data_quality(warehouse_db: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
-            "by_reason": dg.MetadataValue.md(
-                "| reason | count |\n|---|---|\n" + "\n".join(f"| {k} | {int(v):,} |" for k, v in totals)
-            ),
+            "by_reason": dg.MetadataValue.md(markdown_table(["reason", "count"], [(k, int(v)) for k, v in totals])),
         }
     )

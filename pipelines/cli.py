@@ -40,12 +40,13 @@ class RunSummary:
 def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
     """Materialise every asset for every arrival date under the events root, in process.
 
-    The same Dagster definitions as `dagster dev` (:func:`pipelines.definitions.build_definitions`): one
-    single-run backfill of the raw layer over all arrival dates, then the analysis job.
+    The same Dagster definitions as the UI (:func:`pipelines.definitions.build_definitions`): one single-run
+    backfill of the raw layer over all arrival dates, then the analysis job, both recorded in the project's
+    Dagster instance when ``DAGSTER_HOME`` is set (:mod:`pipelines.instance`), with the arrival dates registered
+    as partitions.
     """
-    import dagster as dg
-
     from pipelines import ingest, progress
+    from pipelines import instance as instance_runs
     from pipelines.definitions import ANALYSIS_JOB, INGEST_JOB, build_definitions
     from pipelines.partitions import ARRIVAL_DATES
     from pipelines.registry import RegistryError, load_registry
@@ -65,18 +66,27 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
     progress.enable(show_progress)
     defs = build_definitions(settings)
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    with dg.DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions(ARRIVAL_DATES, dates)
-        ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(
-            run_config=quiet, instance=instance, raise_on_error=False,
-            tags={"dagster/asset_partition_range_start": dates[0], "dagster/asset_partition_range_end": dates[-1]},
-        )
-        _raise_on_failure(ingest_run)
-        analysis_run = defs.resolve_job_def(ANALYSIS_JOB).execute_in_process(
-            run_config=quiet, instance=instance, raise_on_error=False
-        )
-        _raise_on_failure(analysis_run)
-    progress.enable(False)
+    tags = instance_runs.run_tags("nudge run")
+    try:
+        with instance_runs.open_instance() as instance:  # the project's (DAGSTER_HOME) when configured
+            for run_id in instance_runs.release_abandoned_runs(instance):
+                print(f"nudge: warning: run {run_id} of a killed `nudge run` marked failed", file=sys.stderr)
+            instance_runs.ensure_idle(instance)
+            instance.add_dynamic_partitions(ARRIVAL_DATES, dates)  # idempotent: only new dates are added
+            ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+                run_config=quiet, instance=instance, raise_on_error=False,
+                tags={**tags, "dagster/asset_partition_range_start": dates[0],
+                      "dagster/asset_partition_range_end": dates[-1]},
+            )
+            _raise_on_failure(ingest_run)
+            analysis_run = defs.resolve_job_def(ANALYSIS_JOB).execute_in_process(
+                run_config=quiet, instance=instance, raise_on_error=False, tags=tags
+            )
+            _raise_on_failure(analysis_run)
+    except instance_runs.InstanceUnavailable as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        progress.enable(False)
     summary = _summarise(settings, dates, [e.id for e in experiments])
     if summary.srm_failures:  # the other experiments are published; the failing ones make the exit non-zero
         where = ", ".join(str(settings.reports_dir / e / "index.html") for e in summary.srm_failures)

@@ -1,7 +1,7 @@
 """The Dagster code location: assets, checks, jobs, sensor, schedule and resources.
 
-`dagster dev` and `nudge run` both use :func:`build_definitions`, so the UI and the command line run the
-same asset graph."""
+`dg dev` (the UI; pyproject.toml's [tool.dg] points at this module) and `nudge run` both use
+:func:`build_definitions`, so the UI and the command line run the same asset graph."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines import progress
 from pipelines.contract import FIELDS, RAW_TEXT_FIELD, Field
 
 _DT_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
@@ -300,7 +301,12 @@ def read_json_files(files: list[tuple[Path, FileReport, date]]) -> list[pa.Table
         return lines.add_column(0, "source_file", names).add_column(0, "arrival_date", days)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return [t for t in pool.map(read, files) if t is not None]
+        tables = []
+        for (path, _, _), table in zip(files, pool.map(read, files), strict=True):
+            progress.files_read([path])  # from the loading thread, in file order
+            if table is not None:
+                tables.append(table)
+        return tables
 
 
 def _split_undecodable(raw: bytes) -> pa.Table:

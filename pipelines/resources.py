@@ -1,6 +1,6 @@
 """Resources and settings: where the logs, the registry, the warehouse and the reports are.
 
-Paths come from the command line (`nudge run`) or, for `dagster dev`, from environment variables with the
+Paths come from the command line (`nudge run`) or, for the UI (`dg dev`), from environment variables with the
 demo's folders as defaults, so the UI works on the demo data out of the box.
 """
 

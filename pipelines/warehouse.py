@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines import ingest
+from pipelines import ingest, progress
 from pipelines.contract import (
     ATTRIBUTION_WINDOW_MINUTES,
     COMMON_REQUIRED,
@@ -328,6 +328,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
             con.execute("DELETE FROM loaded_partitions WHERE list_contains($days, arrival_date)", {"days": days})
             con.executemany("INSERT INTO loaded_partitions VALUES ($d, $f)",
                             [{"d": date.fromisoformat(p.arrival_date), "f": p.fingerprint} for p in batch])
+        progress.dates_written([p.arrival_date for p in batch], [f for p in batch for f in p.files])
     finally:
         con.execute("RESET preserve_insertion_order")
         con.execute("RESET disabled_optimizers")
@@ -572,3 +573,14 @@ def replace_table(con: duckdb.DuckDBPyConnection, name: str, columns: Mapping[st
     finally:
         con.unregister("incoming_rows")
     return len(rows)
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection, arrival_dates: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Rejected rows per arrival date and reason (quarantined_events is small: the rows that broke the contract)."""
+    out: dict[str, dict[str, int]] = {}
+    for day, reason, n in con.execute(
+            "SELECT arrival_date::VARCHAR, reason, count(*) FROM quarantined_events "
+            "WHERE list_contains($days, arrival_date) GROUP BY ALL",
+            {"days": [date.fromisoformat(d) for d in arrival_dates]}).fetchall():
+        out.setdefault(day, {})[reason] = int(n)
+    return out

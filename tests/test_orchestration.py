@@ -3,6 +3,7 @@ one-writer pool, a failing step releases the DuckDB file, and assets materialise
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -121,3 +122,30 @@ def test_a_failing_run_releases_the_warehouse_file(tmp_path: Path) -> None:
     assert not result.success
     code = f"import duckdb; duckdb.connect({str(tmp_path / 'w.duckdb')!r}).execute('SELECT * FROM t').fetchall()"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_dg_loads_the_project_as_laid_out(tmp_path: Path) -> None:
+    """`dg` (dev, check, launch) reads [tool.dg] in pyproject.toml: the code location pipelines/definitions.py."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "VIRTUAL_ENV": str(Path(sys.executable).parents[1]),
+           "NUDGE_EVENTS": str(tmp_path / "events"), "NUDGE_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    dg_cli = Path(sys.executable).parent / "dg"
+    proc = subprocess.run([str(dg_cli), "check", "defs"], cwd=Path(__file__).parents[1], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "All definitions loaded successfully." in proc.stdout + proc.stderr
+    assert not (tmp_path / "w.duckdb").exists()  # loading the definitions opens no warehouse
+
+
+def test_a_fresh_clone_has_the_reports_folder_and_the_instance_settings_only() -> None:
+    """reports/ and dagster_home/ are in the repository with their one committed file; what runs write there
+    (reports, Dagster's run storage) stays out of git."""
+    root = Path(__file__).parents[1]
+    tracked = subprocess.run(["git", "ls-files", "reports", "dagster_home"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.split()
+    assert sorted(tracked) == ["dagster_home/dagster.yaml", "reports/README.md"]
+    generated = ["reports/index.html", "reports/exp1/index.html", "dagster_home/history/runs.db",
+                 "dagster_home/storage/x/compute_logs/y.err"]
+    ignored = subprocess.run(["git", "check-ignore", *generated], cwd=root, capture_output=True, text=True).stdout
+    assert ignored.split() == generated

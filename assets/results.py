@@ -151,14 +151,14 @@ def segment_heterogeneity(warehouse_db: Warehouse) -> dg.MaterializeResult:
 
 def headline_markdown(headline: list[dict]) -> str:
     lines = [
-        "| experiment | arm | control | arm value | diff (95 % CI) | p (adj.) | decision |",
-        "|---|---|---|---|---|---|---|",
+        "| experiment | arm | control | arm value | diff (95 % CI) | p (adj.) | decision | verdict |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in headline:
         lines.append(
             f"| {r['experiment_id']} | {r['variant']} | {r['value_control']:.1%} | {r['value_variant']:.1%} | "
             f"{r['diff'] * 100:+.1f} pp ({r['diff_ci_low'] * 100:+.1f} to {r['diff_ci_high'] * 100:+.1f}) | "
-            f"{r['p_value_adjusted']:.3g} | {r['decision']} |"
+            f"{r['p_value_adjusted']:.3g} | {r['decision']} | {r.get('verdict') or '–'} |"
         )
     return "\n".join(lines)
 

@@ -118,19 +118,19 @@ def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) 
     try:
         rows = con.execute(
             "SELECT experiment_id, variant, control, value_variant, value_control, diff, diff_ci_low, "
-            "diff_ci_high, p_value_adjusted, decision FROM experiment_results "
+            "diff_ci_high, p_value_adjusted, decision, verdict FROM experiment_results "
             "WHERE metric = 'withdraw_or_change_rate' AND segment_dim = 'all' ORDER BY experiment_id, variant"
         ).fetchall()
         withheld = warehouse.withheld_experiments(con)
     finally:
         con.close()
     headline = []
-    for exp_id, variant, control, vv, vc, diff, low, high, p, decision in rows:
+    for exp_id, variant, control, vv, vc, diff, low, high, p, decision, verdict in rows:
         prefix = f"{exp_id} / " if len(experiment_ids) > 1 else ""
         headline.append(
             f"{prefix}{variant}: {percent(vv, 'en')} withdrew or changed vs {percent(vc, 'en')} in {control}, "
             f"{points(diff, 'en')} (95 % CI {bound(low, 'en')} to {bound(high, 'en')}), {p_value(p, 'en')}"
-            f" — {decision}"
+            f" — {decision}; verdict: {verdict or 'none'}"
         )
     reports = [settings.reports_dir / e / "index.html" for e in experiment_ids]
     return RunSummary(dates, headline, reports, withheld)

@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,12 +74,13 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
                 print(f"nudge: warning: run {run_id} of a killed `nudge run` marked failed", file=sys.stderr)
             instance_runs.ensure_idle(instance)
             instance.add_dynamic_partitions(ARRIVAL_DATES, dates)  # idempotent: only new dates are added
-            ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(
-                run_config=quiet, instance=instance, raise_on_error=False,
-                tags={**tags, "dagster/asset_partition_range_start": dates[0],
-                      "dagster/asset_partition_range_end": dates[-1]},
-            )
-            _raise_on_failure(ingest_run)
+            for first, last in partition_stretches(instance.get_dynamic_partitions(ARRIVAL_DATES), dates):
+                ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+                    run_config=quiet, instance=instance, raise_on_error=False,
+                    tags={**tags, "dagster/asset_partition_range_start": first,
+                          "dagster/asset_partition_range_end": last},
+                )
+                _raise_on_failure(ingest_run)
             analysis_run = defs.resolve_job_def(ANALYSIS_JOB).execute_in_process(
                 run_config=quiet, instance=instance, raise_on_error=False, tags=tags
             )
@@ -93,6 +95,29 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
         raise SampleRatioMismatch(
             f"sample-ratio mismatch in {', '.join(summary.srm_failures)}: results withheld, see {where}", summary)
     return summary
+
+
+def partition_stretches(registered: Sequence[str], dates: Sequence[str]) -> list[tuple[str, str]]:
+    """The fewest (first, last) partition ranges that cover exactly ``dates``.
+
+    A Dagster range of dynamic partitions follows the order in which the partitions were added, not the dates'
+    order: an instance that already holds other dates (another events root, a date that arrived late) can have
+    them between ours, and a range from our first to our last date would then skip ours or take theirs. Each
+    stretch of consecutive registered partitions that are all ours becomes one single-run backfill; usually
+    there is one.
+    """
+    wanted = set(dates)
+    stretches: list[tuple[str, str]] = []
+    current: list[str] = []
+    for key in registered:
+        if key in wanted:
+            current.append(key)
+        elif current:
+            stretches.append((current[0], current[-1]))
+            current = []
+    if current:
+        stretches.append((current[0], current[-1]))
+    return stretches
 
 
 def _raise_on_failure(result: object) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -10,9 +11,13 @@ from pipelines.resources import Settings
 from tests.logbuilder import Log
 
 
-@pytest.fixture(autouse=True)
-def _no_dagster_home(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+@pytest.fixture(autouse=True, scope="session")
+def _no_dagster_home() -> Iterator[None]:
+    """No test records runs in the project's instance (`python3 tasks.py test` sets DAGSTER_HOME for the UI):
+    session-scoped, so that it is gone before the module-scoped fixtures that run whole logs."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("DAGSTER_HOME", raising=False)
+        yield
 
 
 def run_log(log: Log, tmp_path: Path, **write_kw: object) -> duckdb.DuckDBPyConnection:

@@ -1,4 +1,4 @@
-"""`nudge power` and pipelines/planning.py: hand-computed sample sizes, the MDE round trip, CUPED, the CLI."""
+"""`nudge power` and pipelines/planning/: hand-computed sample sizes, the MDE round trip, CUPED, the CLI."""
 
 from __future__ import annotations
 

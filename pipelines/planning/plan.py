@@ -13,7 +13,9 @@ turned into an absolute one with the control mean) — it answers two questions:
 The per-user variances are those of the past experiment's control arm and each treatment arm, read from
 ``arm_statistics`` (``segment_dim = 'all'``) through :func:`pipelines.results.statistic`, so they are the
 variances the analysis itself uses: the delta-method variance for the ratio metric, the plain or the
-CUPED-adjusted variance (theta pooled within arms, as in :func:`pipelines.stats.compare`) for the mean.
+CUPED-adjusted variance for the mean (with :func:`pipelines.stats.cuped_theta`, the theta
+:func:`pipelines.stats.compare` uses). Every formula is the statistics core's (:mod:`pipelines.stats.power`);
+this module only picks the rows, variances and units.
 
 **Users with attempts vs assigned users.** The headline is a ratio over triggered attempts whose unit is a
 user *with at least one triggered attempt*; its per-user variance refers to those users. The number of
@@ -38,7 +40,9 @@ from pipelines.results import statistic
 from pipelines.stats import (
     RatioStatistic,
     RegressionAdjustedStatistic,
+    cuped_theta,
     minimum_detectable_effect,
+    power_of_test,
     users_per_arm,
 )
 
@@ -130,15 +134,13 @@ def attempt_share(rows: Iterable[Row]) -> float:
 
 def cuped_variances(control: RegressionAdjustedStatistic, variant: RegressionAdjustedStatistic
                     ) -> tuple[float, float] | None:
-    """Per-user variances of ``y - theta x`` in both arms, theta pooled within arms as in ``compare``.
+    """Per-user variances of ``y - theta x`` in both arms, with the theta ``compare`` uses (:func:`cuped_theta`).
 
     None when the pre-period covariate carries no information (its pooled variance is 0 or undefined).
     """
-    n_c, n_v = control.n, variant.n
-    s_xx = control.pre.variance * (n_c - 1) + variant.pre.variance * (n_v - 1)
-    if not s_xx > 0:
+    theta = cuped_theta(control, variant)
+    if theta is None:
         return None
-    theta = (control.covariance * (n_c - 1) + variant.covariance * (n_v - 1)) / s_xx
     return control.adjusted_variance(theta), variant.adjusted_variance(theta)
 
 
@@ -237,17 +239,12 @@ def mde_at(plan: PowerPlan, assigned_per_arm: float) -> float:
 
 def power_at(plan: PowerPlan, effect: float, assigned_per_arm: float) -> float:
     """Probability that the two-sided level-``plan.alpha`` test detects a true absolute ``effect`` with
-    ``assigned_per_arm`` assigned users per arm (both tails counted; normal approximation)."""
-    from scipy.stats import norm
-
+    ``assigned_per_arm`` assigned users per arm (both tails counted; normal approximation,
+    :func:`pipelines.stats.power_of_test`); NaN below 2 units per arm."""
     units = int(assigned_per_arm * plan.unit_share)
     if units < 2:
         return math.nan
-    se = math.sqrt((plan.variance_control + plan.variance_variant) / units)
-    if se == 0:
-        return 1.0 if effect else plan.alpha
-    z = float(norm.ppf(1 - plan.alpha / 2))
-    return float(norm.cdf(abs(effect) / se - z) + norm.cdf(-abs(effect) / se - z))
+    return power_of_test(effect, units, units, plan.variance_control, plan.variance_variant, alpha=plan.alpha)
 
 
 def plans_as_records(report: PowerReport) -> Sequence[dict[str, Any]]:

@@ -91,7 +91,6 @@ def test_killed_run_then_rerun_equals_uninterrupted_run(tmp_path: Path, seed: in
     runs, done = progress(killed_home)
     (killed_run,) = [r for r in runs if r.status == STARTED]
     assert kill_after <= done < clean_steps
-    assert not interrupted.reports_dir.joinpath("index.html").exists()  # the reports, written last, are not there
 
     monkeypatch.setenv("DAGSTER_HOME", str(killed_home))
     run(interrupted)

@@ -11,15 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.errors import CliError
+
 if TYPE_CHECKING:
     from pipelines.resources import Settings
 
 # Dagster, DuckDB and the statistics stack are imported inside the commands that use them, so that
 # `nudge simulate` starts in a fraction of a second.
-
-
-class CliError(Exception):
-    """A failure the user can act on; printed as one line."""
 
 
 class SampleRatioMismatch(CliError):
@@ -246,7 +244,7 @@ def build_parser(*, with_power: bool = True) -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     if with_power:
-        from pipelines.planning import add_power_command
+        from pipelines.planning.command import add_power_command
 
         add_power_command(sub)  # nudge power: users per arm for the next experiment
     return parser

@@ -72,6 +72,11 @@ class Log:
     def discard(self, user: str, draft: str, minutes: float, **kw: Any) -> dict:
         return self.add("draft_discarded", user, minutes, draft_id=draft, **kw)
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The events as rows of the warehouse's ``events`` table (what the raw layer makes of a valid,
+        once-delivered log): each event's fields and its arrival date, for SQL unit tests (tests/sqlunit.py)."""
+        return [{"arrival_date": day, **event} for day, event in self.events]
+
     def write(self, root: Path, *, gz: bool = False, registry: dict | None = None) -> tuple[Path, Path]:
         events_root = root / "events"
         by_day: dict[str, list[dict]] = {}

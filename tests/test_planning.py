@@ -1,4 +1,4 @@
-"""`nudge power` and pipelines/planning.py: hand-computed sample sizes, the MDE round trip, CUPED, the CLI."""
+"""`nudge power` and pipelines/planning/: hand-computed sample sizes, the MDE round trip, CUPED, the CLI."""
 
 from __future__ import annotations
 
@@ -24,7 +24,14 @@ from pipelines.planning import (
     read_arm_statistics,
 )
 from pipelines.results import statistic
-from pipelines.stats import compare, minimum_detectable_effect
+from pipelines.stats import (
+    RegressionAdjustedStatistic,
+    compare,
+    cuped_theta,
+    minimum_detectable_effect,
+    power_of_test,
+    users_per_arm,
+)
 from tests.notebooks.synthetic import shared_warehouse
 
 # z_{0.975} and z_{0.80}, from a normal table
@@ -116,6 +123,50 @@ def test_cuped_plan_uses_the_variance_the_analysis_removes() -> None:
     est = compare(statistic(BY_ID[TOXIC], control), statistic(BY_ID[TOXIC], variant))
     ratio = (cuped.variance_control + cuped.variance_variant) / (plain.variance_control + plain.variance_variant)
     assert est.variance_reduction is not None and ratio == pytest.approx(1 - est.variance_reduction)
+
+
+def _cuped_rows(n: int, covariance: float, variance_x: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    pre = {"pre_sum": 1.2 * n, "pre_sum_squares": n * 1.2**2 + (n - 1) * variance_x}
+    return (toxic_row("control", n, 1.0, 4.0, **pre, m_pre_sum_of_products=n * 1.0 * 1.2 + (n - 1) * covariance),
+            toxic_row("prompt", n, 0.9, 3.5, **pre, m_pre_sum_of_products=n * 0.9 * 1.2 + (n - 1) * covariance))
+
+
+@pytest.mark.parametrize(("mde", "alpha", "power", "unit_share"),
+                         [(0.03, 0.05, 0.8, 0.25), (-0.01, 0.01, 0.9, 1.0), (0.2, 0.1, 0.5, 0.6)])
+def test_planning_figures_are_the_statistics_cores(mde: float, alpha: float, power: float,
+                                                   unit_share: float) -> None:
+    """One power formula and one CUPED theta: planning takes every figure from pipelines.stats."""
+    control, variant = _cuped_rows(300, 2.5, 5.0)
+    for cuped in (False, True):
+        plan = plan_metric(TOXIC, control, variant, mde=mde, alpha=alpha, power=power, unit_share=unit_share,
+                           cuped=cuped)
+        c_stat, v_stat = statistic(BY_ID[TOXIC], control), statistic(BY_ID[TOXIC], variant)
+        assert isinstance(c_stat, RegressionAdjustedStatistic) and isinstance(v_stat, RegressionAdjustedStatistic)
+        var_c, var_v = c_stat.variance, v_stat.variance
+        if cuped:
+            theta = cuped_theta(c_stat, v_stat)
+            assert theta is not None and theta == pytest.approx(0.5)  # pooled Cov(y, x) / Var(x) = 2.5 / 5
+            var_c, var_v = c_stat.adjusted_variance(theta), v_stat.adjusted_variance(theta)
+            # the analysis reports the variance reduction of exactly this theta
+            est = compare(c_stat, v_stat)
+            assert est.variance_reduction == pytest.approx(1 - (var_c + var_v) / (c_stat.variance + v_stat.variance))
+        assert (plan.variance_control, plan.variance_variant) == (var_c, var_v)
+        assert plan.units_per_arm == users_per_arm(mde, var_c, var_v, alpha=alpha, power=power)
+        assert plan.actual_mde == minimum_detectable_effect(300, 300, var_c, var_v, alpha=alpha, power=power)
+        for assigned, effect in ((plan.assigned_per_arm, mde), (1_000, mde / 2), (50, 0.0)):
+            units = int(assigned * unit_share)
+            assert power_at(plan, effect, assigned) == power_of_test(effect, units, units, var_c, var_v, alpha=alpha)
+            assert mde_at(plan, assigned) == minimum_detectable_effect(units, units, var_c, var_v, alpha=alpha,
+                                                                       power=power)
+
+
+def test_cuped_theta_is_none_without_pre_period_variance() -> None:
+    control, variant = _cuped_rows(300, 0.0, 0.0)
+    c_stat, v_stat = statistic(BY_ID[TOXIC], control), statistic(BY_ID[TOXIC], variant)
+    assert isinstance(c_stat, RegressionAdjustedStatistic) and isinstance(v_stat, RegressionAdjustedStatistic)
+    assert cuped_theta(c_stat, v_stat) is None
+    with pytest.raises(PlanningError, match="no variance, CUPED does not apply"):
+        plan_metric(TOXIC, control, variant, mde=0.1, cuped=True)
 
 
 def test_unusable_inputs_raise_planning_errors() -> None:

@@ -5,13 +5,13 @@ and returns frozen dataclasses whose docstrings say what each number means.
 """
 
 from pipelines.stats.bayes import BayesianEstimate, bayesian_compare
-from pipelines.stats.frequentist import FISHER_MIN_CELL, EffectEstimate, compare
+from pipelines.stats.frequentist import FISHER_MIN_CELL, EffectEstimate, compare, cuped_theta
 from pipelines.stats.heterogeneity import HeterogeneityTest, cochran_q
 from pipelines.stats.intervals import newcombe_interval, wilson_interval
 from pipelines.stats.mixture import mixture_p_value
 from pipelines.stats.multiple import benjamini_hochberg, holm
 from pipelines.stats.noninferiority import NonInferiority, non_inferiority
-from pipelines.stats.power import minimum_detectable_effect, users_per_arm
+from pipelines.stats.power import minimum_detectable_effect, power_of_test, users_per_arm
 from pipelines.stats.rare import MIN_EVENTS, Counts, arm_events, compare_counts, poisson_exact
 from pipelines.stats.sequential import (
     always_valid_p_value,
@@ -51,6 +51,7 @@ __all__ = [
     "compare_counts",
     "confidence_sequence",
     "confidence_sequence_margin",
+    "cuped_theta",
     "holm",
     "minimum_detectable_effect",
     "mixture_p_value",
@@ -58,6 +59,7 @@ __all__ = [
     "non_inferiority",
     "optimal_rho_squared",
     "poisson_exact",
+    "power_of_test",
     "sample_ratio_check",
     "users_per_arm",
     "wilson_interval",

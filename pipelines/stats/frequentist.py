@@ -289,19 +289,33 @@ def _compare_cuped(
     if n_c < 2 or n_v < 2:
         diff = value_v - value_c
         return _undefined(method, "fewer than 2 units in an arm", value_c, value_v, diff, n_c, n_v)
-    s_xx = control.pre.variance * (n_c - 1) + variant.pre.variance * (n_v - 1)
-    if not s_xx > 0:
+    theta = cuped_theta(control, variant)
+    if theta is None:
         return _compare_welch(
             control.post, variant.post, alpha, method="welch_t (CUPED not applied: pre-period variance is 0)"
         )
-    s_xy = control.covariance * (n_c - 1) + variant.covariance * (n_v - 1)
-    theta = s_xy / s_xx
     diff = (value_v - theta * variant.pre.mean) - (value_c - theta * control.pre.mean)
     var_c, var_v = control.adjusted_variance(theta) / n_c, variant.adjusted_variance(theta) / n_v
     unadjusted = control.variance / n_c + variant.variance / n_v
     reduction = 1.0 - (var_c + var_v) / unadjusted if unadjusted > 0 else None
     df = welch_satterthwaite_df(var_c, var_v, n_c, n_v) if var_c + var_v > 0 else None
     return _normal_or_t_estimate(method, value_c, value_v, diff, var_c, var_v, n_c, n_v, alpha, df, reduction)
+
+
+def cuped_theta(control: RegressionAdjustedStatistic, variant: RegressionAdjustedStatistic) -> float | None:
+    """CUPED's theta, pooled within arms: how much of the pre-period covariate to subtract from the metric.
+
+    ``theta = sum_arms S_xy / sum_arms S_xx`` with ``S`` the within-arm centred sums of (cross-)products (the
+    pooled within-arm ``Cov(y, x) / Var(x)``). The one theta of the project: ``compare`` adjusts with it and
+    power planning takes the adjusted variances ``adjusted_variance(theta)`` from it. None when the pooled
+    pre-period variance is 0 or undefined (the covariate carries no information).
+    """
+    n_c, n_v = control.n, variant.n
+    s_xx = control.pre.variance * (n_c - 1) + variant.pre.variance * (n_v - 1)
+    if not s_xx > 0:
+        return None
+    s_xy = control.covariance * (n_c - 1) + variant.covariance * (n_v - 1)
+    return s_xy / s_xx
 
 
 def _compare_proportions(

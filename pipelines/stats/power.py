@@ -20,7 +20,7 @@ import math
 
 from scipy import stats
 
-__all__ = ["minimum_detectable_effect", "users_per_arm"]
+__all__ = ["minimum_detectable_effect", "power_of_test", "users_per_arm"]
 
 
 def _z_sum(alpha: float, power: float) -> float:
@@ -86,3 +86,35 @@ def minimum_detectable_effect(
     if n_control == 0 or n_variant == 0:
         return math.nan
     return z * math.sqrt(variance_control / n_control + variance_variant / n_variant)
+
+
+def power_of_test(
+    effect: float,
+    n_control: int,
+    n_variant: int,
+    variance_control: float,
+    variance_variant: float,
+    *,
+    alpha: float = 0.05,
+) -> float:
+    """Probability that the two-sided level-``alpha`` test rejects ``H0: delta = 0`` when the true absolute
+    difference is ``effect``, with ``n_control`` and ``n_variant`` users.
+
+    ``Phi(|effect| / se - z_{1-alpha/2}) + Phi(-|effect| / se - z_{1-alpha/2})`` with
+    ``se = sqrt(var_c / n_c + var_v / n_v)``: both tails are counted, so a null effect gives ``alpha``; at
+    ``effect = minimum_detectable_effect(...)`` it is the requested power (plus the negligible opposite tail).
+    NaN when an arm has no users; with zero variance, 1 for any non-zero effect.
+    """
+    _check_variance("variance_control", variance_control)
+    _check_variance("variance_variant", variance_variant)
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if n_control < 0 or n_variant < 0:
+        raise ValueError("user counts must be non-negative")
+    if n_control == 0 or n_variant == 0:
+        return math.nan
+    se = math.sqrt(variance_control / n_control + variance_variant / n_variant)
+    if se == 0:
+        return 1.0 if effect else alpha
+    z = float(stats.norm.ppf(1.0 - alpha / 2.0))
+    return float(stats.norm.cdf(abs(effect) / se - z) + stats.norm.cdf(-abs(effect) / se - z))

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from pipelines.simulate import SimulationSummary
-from pipelines.simulate.truth import METRICS
+from pipelines.simulate.truth_metrics import METRICS
 
 from .conftest import SMALL, lines_of
 from .reader import COMMON, FIELDS, classify

@@ -1,4 +1,4 @@
-"""Sample size and minimum detectable effect against statsmodels' power solvers."""
+"""Sample size, minimum detectable effect and power against statsmodels' power solvers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 from statsmodels.stats.power import NormalIndPower, tt_ind_solve_power
 
-from pipelines.stats import minimum_detectable_effect, users_per_arm
+from pipelines.stats import minimum_detectable_effect, power_of_test, users_per_arm
 
 
 @pytest.mark.parametrize(("mde", "sd"), [(0.1, 1.0), (0.02, 0.45), (0.5, 3.0)])
@@ -49,3 +49,30 @@ def test_invalid_power_inputs_raise_and_empty_arm_gives_nan():
         users_per_arm(0.1, 1.0, power=1.0)
     assert math.isnan(minimum_detectable_effect(0, 10, 1.0, 1.0))
     assert users_per_arm(0.1, 0.0) == 2
+
+
+@pytest.mark.parametrize(("effect", "sd"), [(0.1, 1.0), (-0.03, 0.45), (0.0, 2.0), (0.4, 3.0)])
+@pytest.mark.parametrize(("n_c", "n_v"), [(500, 500), (2_000, 1_000), (30, 90)])
+@pytest.mark.parametrize("alpha", [0.05, 0.01])
+def test_power_of_test_matches_statsmodels_normal_ind_power(effect, sd, n_c, n_v, alpha):
+    expected = NormalIndPower().power(effect_size=effect / sd, nobs1=n_c, alpha=alpha, ratio=n_v / n_c,
+                                      alternative="two-sided")
+    assert power_of_test(effect, n_c, n_v, sd**2, sd**2, alpha=alpha) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize(("var_c", "var_v"), [(1.0, 1.0), (0.16, 0.21), (4.0, 3.0)])
+def test_power_at_the_mde_is_the_requested_power(var_c, var_v):
+    mde = minimum_detectable_effect(800, 1_200, var_c, var_v, alpha=0.05, power=0.8)
+    # the formula ignores the opposite tail, which adds less than 1e-5 here
+    assert power_of_test(mde, 800, 1_200, var_c, var_v) == pytest.approx(0.8, abs=1e-5)
+    assert power_of_test(-mde, 800, 1_200, var_c, var_v) == power_of_test(mde, 800, 1_200, var_c, var_v)
+    assert power_of_test(0.0, 800, 1_200, var_c, var_v) == pytest.approx(0.05, rel=1e-12)
+
+
+def test_power_of_test_edge_cases():
+    assert math.isnan(power_of_test(0.1, 0, 10, 1.0, 1.0))
+    assert power_of_test(0.1, 10, 10, 0.0, 0.0) == 1.0 and power_of_test(0.0, 10, 10, 0.0, 0.0) == 0.05
+    with pytest.raises(ValueError):
+        power_of_test(0.1, 10, 10, -1.0, 1.0)
+    with pytest.raises(ValueError):
+        power_of_test(0.1, 10, 10, 1.0, 1.0, alpha=0.0)

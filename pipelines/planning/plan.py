@@ -13,7 +13,9 @@ turned into an absolute one with the control mean) — it answers two questions:
 The per-user variances are those of the past experiment's control arm and each treatment arm, read from
 ``arm_statistics`` (``segment_dim = 'all'``) through :func:`pipelines.results.statistic`, so they are the
 variances the analysis itself uses: the delta-method variance for the ratio metric, the plain or the
-CUPED-adjusted variance (theta pooled within arms, as in :func:`pipelines.stats.compare`) for the mean.
+CUPED-adjusted variance for the mean (with :func:`pipelines.stats.cuped_theta`, the theta
+:func:`pipelines.stats.compare` uses). Every formula is the statistics core's (:mod:`pipelines.stats.power`);
+this module only picks the rows, variances and units.
 
 **Users with attempts vs assigned users.** The headline is a ratio over triggered attempts whose unit is a
 user *with at least one triggered attempt*; its per-user variance refers to those users. The number of
@@ -21,18 +23,16 @@ user *with at least one triggered attempt*; its per-user variance refers to thos
 triggered attempt in the past experiment (pooled over all arms; the first prompt comes before any effect of
 the arm can show). This assumes the next experiment runs as long, on a similar population.
 
-Everything below works on plain dict rows (the columns of ``arm_statistics``), so notebooks can reuse it;
-only :func:`read_arm_statistics` touches the database.
+Everything here works on plain dict rows (the columns of ``arm_statistics``), so notebooks can reuse it; the
+text of ``nudge power`` is :mod:`pipelines.planning.text`, the one database read :mod:`pipelines.planning.read`,
+the command's wiring :mod:`pipelines.planning.command`.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pipelines.metrics import BY_ID
@@ -40,7 +40,9 @@ from pipelines.results import statistic
 from pipelines.stats import (
     RatioStatistic,
     RegressionAdjustedStatistic,
+    cuped_theta,
     minimum_detectable_effect,
+    power_of_test,
     users_per_arm,
 )
 
@@ -132,15 +134,13 @@ def attempt_share(rows: Iterable[Row]) -> float:
 
 def cuped_variances(control: RegressionAdjustedStatistic, variant: RegressionAdjustedStatistic
                     ) -> tuple[float, float] | None:
-    """Per-user variances of ``y - theta x`` in both arms, theta pooled within arms as in ``compare``.
+    """Per-user variances of ``y - theta x`` in both arms, with the theta ``compare`` uses (:func:`cuped_theta`).
 
     None when the pre-period covariate carries no information (its pooled variance is 0 or undefined).
     """
-    n_c, n_v = control.n, variant.n
-    s_xx = control.pre.variance * (n_c - 1) + variant.pre.variance * (n_v - 1)
-    if not s_xx > 0:
+    theta = cuped_theta(control, variant)
+    if theta is None:
         return None
-    theta = (control.covariance * (n_c - 1) + variant.covariance * (n_v - 1)) / s_xx
     return control.adjusted_variance(theta), variant.adjusted_variance(theta)
 
 
@@ -239,167 +239,12 @@ def mde_at(plan: PowerPlan, assigned_per_arm: float) -> float:
 
 def power_at(plan: PowerPlan, effect: float, assigned_per_arm: float) -> float:
     """Probability that the two-sided level-``plan.alpha`` test detects a true absolute ``effect`` with
-    ``assigned_per_arm`` assigned users per arm (both tails counted; normal approximation)."""
-    from scipy.stats import norm
-
+    ``assigned_per_arm`` assigned users per arm (both tails counted; normal approximation,
+    :func:`pipelines.stats.power_of_test`); NaN below 2 units per arm."""
     units = int(assigned_per_arm * plan.unit_share)
     if units < 2:
         return math.nan
-    se = math.sqrt((plan.variance_control + plan.variance_variant) / units)
-    if se == 0:
-        return 1.0 if effect else plan.alpha
-    z = float(norm.ppf(1 - plan.alpha / 2))
-    return float(norm.cdf(abs(effect) / se - z) + norm.cdf(-abs(effect) / se - z))
-
-
-# --- presentation ---------------------------------------------------------------------------------------
-
-METHOD_LABEL = {"delta_method": "delta method", "welch": "Welch", "cuped": "CUPED"}
-
-
-def _value(metric_id: str, x: float, sign: str = "") -> str:
-    """``x`` in the metric's unit; ``sign`` is "" (none), "+" (signed) or "±" (an unsigned effect size)."""
-    if not math.isfinite(x):
-        return "n/a"
-    scale, unit, digits = (100.0, " pp" if sign else " %", 1) if BY_ID[metric_id].percent else (1.0, "", 3)
-    if sign == "±":
-        return f"±{abs(x) * scale:.{digits}f}{unit}"
-    return f"{x * scale:{sign}.{digits}f}{unit}"
-
-
-def _relative(x: float, sign: str = "+") -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"±{abs(x) * 100:.0f} %" if sign == "±" else f"{x * 100:+.0f} %"
-
-
-def table_rows(report: PowerReport) -> list[dict[str, str]]:
-    """The plans as formatted strings, one dict per row (column label -> text)."""
-    out = []
-    for p in report.plans:
-        out.append({
-            "metric": f"{p.metric} ({METHOD_LABEL[p.method]})",
-            "vs": p.variant,
-            "control": _value(p.metric, p.control_value),
-            "MDE": f"{_value(p.metric, p.mde, '+')} ({_relative(p.mde_relative)})",
-            "units/arm": f"{p.units_per_arm:,}",
-            "assigned/arm": f"{p.assigned_per_arm:,}",
-            f"total ({report.arms} arms)": f"{report.total_assigned(p):,}",
-            "units it had (c/v)": f"{p.actual_units_control:,}/{p.actual_units_variant:,}",
-            "MDE it had": f"{_value(p.metric, p.actual_mde, '±')} ({_relative(p.actual_mde_relative, '±')})",
-        })
-    return out
-
-
-def format_report(report: PowerReport) -> str:
-    """A small plain-text table with the assumptions underneath."""
-    rows = table_rows(report)
-    header = list(rows[0])
-    widths = [max(len(h), *(len(r[h]) for r in rows)) for h in header]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    comparisons = 2 * (report.arms - 1)
-    notes = (
-        f"units: for {HEADLINE}, users with >= 1 triggered attempt (its variance is per such user); "
-        f"assigned/arm = units/arm / {report.attempt_share * 100:.1f} %, the observed share of assigned users with "
-        f">= 1 triggered attempt (assumes the same duration and population). For {TOXIC} every assigned user "
-        "is a unit.",
-        "MDE it had: the effect the past experiment could detect with the units it actually had per arm.",
-        f"alpha is per comparison; the report's decision adjusts p-values (Holm over {comparisons} primary "
-        f"comparisons) and also asks the always-valid interval to exclude 0: for a conservative plan use "
-        f"--alpha {report.alpha / comparisons:.4g}.",
-    )
-    return "\n".join([
-        f"power plan from {report.experiment_id or 'the past experiment'} (control arm: {report.control}): "
-        f"two-sided alpha = {report.alpha:g}, power = {report.power * 100:.0f} %, equal arms",
-        line(header),
-        *(line([r[h] for h in header]) for r in rows),
-        "",
-        *(textwrap.fill(n, width=110, subsequent_indent="  ") for n in notes),
-    ])
-
-
-# --- the database and the command line ------------------------------------------------------------------
-
-
-def read_arm_statistics(warehouse: Path, experiment_id: str | None = None
-                        ) -> tuple[str, str, list[dict[str, Any]]]:
-    """``(experiment_id, control arm, arm_statistics rows)`` of one experiment, ``segment_dim = 'all'``.
-
-    Opens the DuckDB file read-only. Without ``experiment_id`` the warehouse must hold exactly one
-    experiment. Raises :class:`PlanningError` with a one-line reason otherwise.
-    """
-    import duckdb
-
-    from pipelines.warehouse import fetch_dicts, table_exists
-
-    if not warehouse.is_file():
-        raise PlanningError(f"warehouse not found: {warehouse}")
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        raise PlanningError(f"cannot open warehouse {warehouse}: {str(exc).splitlines()[0]}") from None
-    try:
-        for table in ("arm_statistics", "registry_experiments"):
-            if not table_exists(con, table):
-                raise PlanningError(f"warehouse {warehouse} has no {table} table (run `nudge run` first)")
-        known = [r["experiment_id"] for r in fetch_dicts(
-            con, "SELECT DISTINCT experiment_id FROM arm_statistics ORDER BY 1")]
-        if experiment_id is None:
-            if len(known) != 1:
-                listed = ", ".join(known) if known else "none"
-                raise PlanningError(f"warehouse {warehouse} holds {len(known)} experiments ({listed}): "
-                                    "choose one with --experiment")
-            experiment_id = known[0]
-        elif experiment_id not in known:
-            raise PlanningError(f"experiment {experiment_id!r} not in {warehouse} "
-                                f"(found: {', '.join(known) or 'none'})")
-        params = {"e": experiment_id}
-        control = fetch_dicts(con, "SELECT control FROM registry_experiments WHERE experiment_id = $e", params)
-        if not control:
-            raise PlanningError(f"experiment {experiment_id!r} is not in the warehouse's registry")
-        rows = fetch_dicts(con, "SELECT * FROM arm_statistics WHERE experiment_id = $e AND segment_dim = 'all' "
-                                "ORDER BY metric, variant", params)
-    except duckdb.Error as exc:
-        raise PlanningError(f"cannot read warehouse {warehouse}: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.close()
-    return experiment_id, str(control[0]["control"]), rows
-
-
-def power_from_warehouse(warehouse: Path, experiment_id: str | None = None, **settings: Any) -> PowerReport:
-    """:func:`plan_experiment` on the rows :func:`read_arm_statistics` reads."""
-    exp_id, control, rows = read_arm_statistics(warehouse, experiment_id)
-    return plan_experiment(rows, control, experiment_id=exp_id, **settings)
-
-
-def _run_power(args: argparse.Namespace) -> None:
-    from pipelines.cli import CliError
-
-    try:
-        report = power_from_warehouse(Path(args.warehouse), args.experiment, mde_headline=args.mde_headline,
-                                      mde_toxic=args.mde_toxic, alpha=args.alpha, power=args.power, arms=args.arms)
-    except PlanningError as exc:
-        raise CliError(str(exc)) from None
-    print(format_report(report))
-
-
-def add_power_command(sub: Any) -> None:
-    """Register ``nudge power`` on the ``nudge`` sub-parsers (``argparse`` ``add_subparsers()`` result)."""
-    p = sub.add_parser("power", help="users per arm the next experiment needs, from a past experiment's variances")
-    p.add_argument("--warehouse", required=True, help="DuckDB file written by `nudge run`")
-    p.add_argument("--experiment", help="experiment id (needed when the warehouse holds several)")
-    p.add_argument("--mde-headline", type=float, default=0.03,
-                   help=f"absolute effect on {HEADLINE} to detect, as a share (0.03 = 3 points)")
-    p.add_argument("--mde-toxic", type=float, default=-0.10,
-                   help=f"relative effect on {TOXIC} to detect (-0.10 = 10 %% fewer)")
-    p.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level per comparison")
-    p.add_argument("--power", type=float, default=0.8, help="probability of detecting the effect")
-    p.add_argument("--arms", type=int, default=None, help="arms of the next experiment, control included "
-                   "(default: as many as the past one)")
-    p.set_defaults(func=_run_power)
+    return power_of_test(effect, units, units, plan.variance_control, plan.variance_variant, alpha=plan.alpha)
 
 
 def plans_as_records(report: PowerReport) -> Sequence[dict[str, Any]]:

@@ -54,3 +54,13 @@ def test_registry_still_loads_a_clean_file(tmp_path: Path) -> None:
     path = tmp_path / "r.yml"
     path.write_text(REGISTRY.format(id="exp", threshold=0.8), encoding="utf-8")
     assert load_registry(path)[0].trigger_threshold == 0.8
+
+
+def test_a_leap_second_is_read_as_the_last_microsecond_of_its_minute(tmp_path: Path) -> None:
+    from tests.test_ingest import good, lines, load
+
+    con = load(tmp_path, {"a.jsonl": lines(good("x", event_ts="2026-03-02T23:59:60Z"),
+                                           good("y", event_ts="2026-03-02T23:59:60.5+00:00"))})
+    assert con.execute("SELECT count(*) FROM quarantined_events").fetchall() == [(0,)]
+    assert {str(r[0]) for r in con.execute("SELECT event_ts FROM raw_events").fetchall()} == {
+        "2026-03-02 23:59:59.999999"}

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from pipelines import progress
 from pipelines.contract import FIELDS, RAW_TEXT_FIELD, Field
 
-_DT_DIR = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
+_DT_DIR = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")  # fullmatch only: `$` would match before a newline
 SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
 _LINES_PER_BATCH = 250_000
 #: What DuckDB's JSON reader tolerates beyond the standard; lines matching are checked strictly.
@@ -52,7 +52,7 @@ def arrival_dates(events_root: Path) -> list[str]:
     whose name is not a real date are left out (:func:`unread_entries` lists them)."""
     if not events_root.is_dir():
         return []
-    found = [m.group(1) for p in events_root.iterdir() if p.is_dir() and (m := _DT_DIR.match(p.name))]
+    found = [m.group(1) for p in events_root.iterdir() if p.is_dir() and (m := _DT_DIR.fullmatch(p.name))]
     return sorted(d for d in found if _is_date(d))
 
 
@@ -70,7 +70,7 @@ def unread_entries(events_root: Path) -> list[str]:
         if p.is_file():
             found.append(f"{p.name}: a file outside any dt=YYYY-MM-DD folder")
         elif p.is_dir() and p.name.startswith("dt="):
-            if not ((m := _DT_DIR.match(p.name)) and _is_date(m.group(1))):
+            if not ((m := _DT_DIR.fullmatch(p.name)) and _is_date(m.group(1))):
                 found.append(f"{p.name}/: not dt=YYYY-MM-DD with a real date")
                 continue
             found += [f"{p.name}/{sub.name}/: a folder inside a partition (its files are not read)"

@@ -65,10 +65,34 @@ def load_registry(path: str | Path) -> list[Experiment]:
     if not p.is_file():
         raise RegistryError(f"registry file not found: {p}")
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"registry {p} is not UTF-8 text (byte {exc.start} cannot be decoded)") from None
+    try:
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise RegistryError(f"registry {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
     return parse_registry(doc, source=str(p))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the last silently)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} given twice (line {key_node.start_mark.line + 1})", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+#: Names the reports folder uses itself (compared without case): an experiment's folder must not be one.
+RESERVED_IDS = frozenset({"index.html", "index.de.html", "readme.md", "summary.json", "results.csv"})
 
 
 def parse_registry(doc: Any, *, source: str = "registry") -> list[Experiment]:
@@ -97,6 +121,9 @@ def _parse_experiment(item: Any, index: int, source: str) -> Experiment:
     if missing:
         raise RegistryError(f"{where}: missing required key(s) {', '.join(missing)}")
     exp_id = _identifier(item["id"], f"{where}.id")
+    if exp_id.lower() in RESERVED_IDS or exp_id.endswith("."):
+        raise RegistryError(f"{where}.id: {exp_id!r} cannot name the experiment's report folder (it collides with "
+                            "a file of the reports folder or is not a safe folder name); choose another id")
     where = f"{source}: experiment '{exp_id}'"
     start, end = _date(item["start"], f"{where}.start"), _date(item["end"], f"{where}.end")
     if end < start:

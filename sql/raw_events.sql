@@ -12,9 +12,10 @@ WITH typed AS (
       coalesce(
         event_ts,
         -- ISO-8601 extended format: a date, a time (seconds and a fraction optional; `,` or `.`), and `Z` or an
-        -- offset within ±14:00; `T`, `Z` in either case. A date alone or a local time is not a point in time.
+        -- offset within ±14:00; `T`, `Z` in either case. A leap second (:60, any fraction) is read as :59.999999. A date alone or a local time is not a point in time.
         CASE WHEN regexp_matches(ts_text, '^\d{{4}}-\d{{2}}-\d{{2}}[Tt ]\d{{2}}:\d{{2}}(:\d{{2}}([.,]\d+)?)?([Zz]|[+-]((0\d|1[0-3]):?[0-5]\d|14:?00|0\d|1[0-4]))$')
-             THEN timezone('UTC', TRY_CAST(replace(upper(ts_text), ',', '.') AS TIMESTAMPTZ)) END
+             THEN timezone('UTC', TRY_CAST(regexp_replace(replace(upper(ts_text), ',', '.'),
+               '(\d{{2}}:\d{{2}}):60(\.\d+)?', '\1:59.999999') AS TIMESTAMPTZ)) END
       ) AS event_ts
     ),
     ts_text IS NOT NULL AS ts_given_as_text

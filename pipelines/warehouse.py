@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines import ingest, progress
+from pipelines import ingest, progress, spill
 from pipelines.contract import (
     ATTRIBUTION_WINDOW_MINUTES,
     COMMON_REQUIRED,
@@ -78,6 +78,7 @@ DEFAULT_MEMORY_LIMIT = "3GB"
 
 def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None) -> None:
     con.execute("SET TimeZone = 'UTC'")
+    spill.use_temp_directory(con)  # <warehouse>.tmp, emptied of a killed run's spill files
     limit = memory_limit or os.environ.get("NUDGE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
     con.execute("SET memory_limit = $limit", {"limit": limit})
     # commits of small partitions (< one 122,880-row group) go through the WAL; checkpointing at each of them

@@ -130,10 +130,14 @@ class JsonStager:
         self._bytes = 0
 
     def add_file(self, path: Path, report: Report, arrival_date: date) -> None:
-        """Stage every line of one file; file-level findings (and a file that cannot be opened or read to its
-        end: ``unreadable_file``, its lines up to there kept) go to ``report``, whose ``rows`` counts its lines.
+        """Stage every line of one file; file-level findings (``empty_file``, ``corrupt_gzip``, and a file that
+        cannot be opened or read to its end: ``unreadable_file``, its lines up to there kept) go to ``report``,
+        whose ``rows`` counts its lines.
         Raises duckdb.Error only when DuckDB fails to parse a flush."""
         try:
+            if path.stat().st_size == 0:
+                report.finding = "empty_file"
+                return
             for batch in ingest_jsonl.line_batches(path, report):
                 self._add(batch.table, report.source_file, arrival_date)
                 report.rows += batch.num_rows

@@ -324,10 +324,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, ingest.F
     """The candidate rows of every JSONL file of the load, into ``candidates`` a bounded piece at a time."""
     stager = ingest_json.JsonStager(con)
     for path, report, arrival_date in files:
-        if path.stat().st_size == 0:
-            report.finding = "empty_file"
-        else:
-            stager.add_file(path, report, arrival_date)
+        stager.add_file(path, report, arrival_date)
         progress.files_read([path])
     stager.flush()
 

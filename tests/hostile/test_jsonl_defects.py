@@ -262,3 +262,19 @@ def test_spill_files_in_use_by_this_process_are_kept(tmp_path: Path) -> None:
     assert spill.remove_stale_spill_files(con, spill.temp_directory(str(db))) == []
     assert all(p.name.startswith(ours) for p in spill.temp_directory(str(db)).iterdir())
     assert con.execute("SELECT count(*), sum(length(s)) FROM big").fetchall() == [(2_000_000, 64_000_000)]
+
+
+def test_a_jsonl_file_that_vanishes_before_it_is_read_is_unreadable_and_the_date_loads(tmp_path: Path) -> None:
+    folder = tmp_path / "events" / f"dt={DAY}"
+    folder.mkdir(parents=True)
+    (folder / "a.jsonl").write_bytes(lines(good("a")))
+    (folder / "gone.jsonl").write_bytes(lines(good("g")))
+    files = sorted(folder.iterdir())
+    (folder / "gone.jsonl").unlink()  # listed, then removed (an upload tool cleaning up)
+    con = duckdb.connect()
+    warehouse.configure(con)
+    warehouse.ensure_schema(con)
+    warehouse._load(con, [warehouse._Partition(DAY, files, "f")], fast=True)
+    assert event_ids(con) == ["a"]
+    assert con.execute("SELECT source_file, finding FROM ingested_files ORDER BY 1").fetchall() == [
+        (f"dt={DAY}/a.jsonl", None), (f"dt={DAY}/gone.jsonl", "unreadable_file")]

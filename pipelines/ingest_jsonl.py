@@ -44,6 +44,7 @@ _TRAILING_COMMA = r",\s*[}\]]"
 #: A JSON string equal to "text" (its letters written plainly or as \u escapes).
 _TEXT_STRING = r'"(?:t|\\u0074)(?:e|\\u0065)(?:x|\\u0078)(?:t|\\u0074)"'
 _TEXT_KEY = re.compile(_TEXT_STRING + r"\s*:")
+_TEXT_KEY_BYTES = re.compile(_TEXT_KEY.pattern.encode())  # the same, over the bytes of a line too long to decode
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 
 
@@ -122,10 +123,10 @@ def _split(chunks: Iterator[bytes], report: Report) -> Iterator[LineBatch]:
         ends = _line_ends(data, final=False)
         if skipping:
             if not len(ends):
-                skipped_text = skipped_text or bool(_TEXT_KEY.search(data.decode("utf-8", "replace")))
+                skipped_text = skipped_text or bool(_TEXT_KEY_BYTES.search(data))
                 pending = data[-64:]  # enough to see a key split across pieces
                 continue
-            skipped_text = skipped_text or bool(_TEXT_KEY.search(data[: ends[0]].decode("utf-8", "replace")))
+            skipped_text = skipped_text or bool(_TEXT_KEY_BYTES.search(data, 0, int(ends[0])))
             line_no += 1
             yield _long_line(line_no, unterminated=False, has_text=skipped_text)
             data, ends = data[ends[0] :], ends[1:] - ends[0]
@@ -137,7 +138,7 @@ def _split(chunks: Iterator[bytes], report: Report) -> Iterator[LineBatch]:
             yield batch
         pending = data[cut:]
         if len(pending) > MAX_LINE_BYTES:
-            skipping, skipped_text = True, bool(_TEXT_KEY.search(pending.decode("utf-8", "replace")))
+            skipping, skipped_text = True, bool(_TEXT_KEY_BYTES.search(pending))
             pending = pending[-64:]
     if not started and pending.startswith(b"\xef\xbb\xbf"):
         pending = pending[3:]

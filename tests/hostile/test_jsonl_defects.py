@@ -278,3 +278,13 @@ def test_a_jsonl_file_that_vanishes_before_it_is_read_is_unreadable_and_the_date
     assert event_ids(con) == ["a"]
     assert con.execute("SELECT source_file, finding FROM ingested_files ORDER BY 1").fetchall() == [
         (f"dt={DAY}/a.jsonl", None), (f"dt={DAY}/gone.jsonl", "unreadable_file")]
+
+
+@pytest.mark.parametrize("offset", [0, 389, 392])  # 389, 392: the key straddles two 1000-byte pieces
+def test_text_on_a_line_too_long_to_read_is_counted(tmp_path: Path, offset: int,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gzip_stream, "READ_BYTES", 1000)  # the key falls across pieces, long after the 1 MiB
+    long_line = '{"event_id": "x", "pad": "' + "a" * ((1 << 20) + 5000 + offset) + '", "te\\u0078t": "' + CANARY + '"}'
+    con = load(tmp_path, {"a.jsonl": lines(long_line, good("b"))})
+    assert quarantined(con) == [(1, "not_json", "line longer than 1,048,576 bytes: not read", True)]
+    assert event_ids(con) == ["b"]

@@ -288,3 +288,16 @@ def test_text_on_a_line_too_long_to_read_is_counted(tmp_path: Path, offset: int,
     con = load(tmp_path, {"a.jsonl": lines(long_line, good("b"))})
     assert quarantined(con) == [(1, "not_json", "line longer than 1,048,576 bytes: not read", True)]
     assert event_ids(con) == ["b"]
+
+
+def test_a_jsonl_file_failing_part_way_keeps_the_lines_read_before(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(f: Any) -> Any:
+        yield lines(good("a"), good("b"))
+        raise OSError("Input/output error")
+
+    monkeypatch.setattr(ingest_jsonl, "_plain", failing)
+    con = load(tmp_path, {"a.jsonl": lines(good("a"), good("b"), good("c"))})
+    assert event_ids(con) == ["a", "b"]
+    assert con.execute("SELECT rows_read, finding, detail FROM ingested_files").fetchall() == [
+        (2, "unreadable_file", "Input/output error")]

@@ -301,3 +301,14 @@ def test_a_jsonl_file_failing_part_way_keeps_the_lines_read_before(tmp_path: Pat
     assert event_ids(con) == ["a", "b"]
     assert con.execute("SELECT rows_read, finding, detail FROM ingested_files").fetchall() == [
         (2, "unreadable_file", "Input/output error")]
+
+
+def test_a_warehouse_from_before_has_text_on_quarantine_rows_gets_the_column(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE TABLE quarantined_events (arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, "
+                "line_no BIGINT, reason VARCHAR NOT NULL, field VARCHAR, detail VARCHAR, event_id VARCHAR, "
+                "event_type VARCHAR)")  # as sql/schema.sql created it before
+    con.execute("INSERT INTO quarantined_events (arrival_date, source_file, reason) VALUES ('2026-03-01', 'f', 'x')")
+    warehouse.configure(con)
+    warehouse.ensure_schema(con)
+    assert con.execute("SELECT has_text FROM quarantined_events").fetchall() == [(False,)]

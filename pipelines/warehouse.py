@@ -316,8 +316,9 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 run_sql(con, "raw_events", no_paths, candidates="json_candidates", **_VALIDATION)
                 con.execute("DROP TABLE json_candidates")
             for (columns, _), paths in parquet_groups.items():
-                run_sql(con, "raw_events", {"paths": paths}, candidates=ingest.parquet_scan_sql(columns),
-                        **_VALIDATION)
+                with ingest.parquet_scan(con, paths) as literal:  # DuckDB reads exactly these files
+                    run_sql(con, "raw_events", {"paths": literal}, candidates=ingest.parquet_scan_sql(columns),
+                            **_VALIDATION)
             _record_files(con, days, reports, scanned)
             for day in days:
                 # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
@@ -338,7 +339,8 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
 #: parsers): when any of it changes, every partition is read again.
 _RULES_VERSION = hashlib.sha256(b"\0".join(
     [duckdb.__version__.encode()]
-    + [(Path(__file__).resolve().parent / name).read_bytes() for name in ("ingest.py", "contract.py", "warehouse.py")]
+    + [(Path(__file__).resolve().parent / name).read_bytes()
+       for name in ("ingest.py", "ingest_parquet.py", "contract.py", "warehouse.py")]
     + [(SQL_DIR / "raw_events.sql").read_bytes(), (SQL_DIR / "schema.sql").read_bytes()]
 )).hexdigest()
 
@@ -558,7 +560,6 @@ def replace_table(con: duckdb.DuckDBPyConnection, name: str, columns: Mapping[st
 
     NaN becomes NULL: an undefined statistic is missing, not a number.
     """
-    import pyarrow as pa
 
     def clean(v: Any) -> Any:
         return None if isinstance(v, float) and v != v else v

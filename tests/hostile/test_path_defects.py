@@ -1,0 +1,115 @@
+"""Issue 14, defects 4 to 7: the files read are exactly those found, whatever their paths and names; a
+warehouse that cannot be opened says why; what is not read is named. Each test fails without its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines import ingest, warehouse
+from tests.test_ingest import good, lines
+
+DAY = "2026-03-02"
+
+
+def parquet_file(path: Path, *event_ids: str, **extra: list[object]) -> None:
+    """A Parquet log file with one valid draft_discarded event per id, plus the ``extra`` columns."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = len(event_ids)
+    pq.write_table(pa.table({
+        "event_id": list(event_ids), "event_type": ["draft_discarded"] * n,
+        "event_ts": pa.array([1772445600000000] * n, pa.timestamp("us", tz="UTC")),
+        "user_id": ["u1"] * n, "schema_version": pa.array([1] * n, pa.int32()), "draft_id": ["d1"] * n,
+        **extra,
+    }), path)
+
+
+def load(tmp_path: Path, events_root: Path, *, fast: bool) -> duckdb.DuckDBPyConnection:
+    """The warehouse after loading DAY from ``events_root``: the grouped scan when ``fast``, else each file on
+    its own (the path taken when a date's scan fails)."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    warehouse.configure(con)
+    warehouse.ensure_schema(con)
+    files = ingest.partition_files(events_root, DAY)
+    warehouse._load(con, [warehouse._Partition(DAY, files, "f")], fast=fast)
+    return con
+
+
+def loaded(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    return [(str(f), str(e), int(n)) for f, e, n in con.execute(
+        "SELECT source_file, event_id, line_no FROM raw_events ORDER BY ALL").fetchall()]
+
+
+# --- defect 4: glob characters in the events root ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["grouped", "file_by_file"])
+@pytest.mark.parametrize(("root", "sibling"), [
+    ("ev[1]", "ev1"),  # read ev1's files instead
+    ("evA*", "evAB"),  # read its own files and evAB's: every file twice
+    ("e?x", "eax"),
+    ("q\\[x]", "q[x]"),  # a backslash before [ defeats any escaping of the pattern
+])
+def test_an_events_root_with_glob_characters_reads_its_own_files_only(tmp_path: Path, root: str, sibling: str,
+                                                                    fast: bool) -> None:
+    for name, tag in ((root, "own"), (sibling, "other")):
+        parquet_file(tmp_path / name / f"dt={DAY}" / "a.parquet", f"{tag}-a1", f"{tag}-a2")
+        parquet_file(tmp_path / name / f"dt={DAY}" / "b[1].parquet", f"{tag}-b1")
+    con = load(tmp_path, tmp_path / root, fast=fast)
+    assert loaded(con) == [(f"dt={DAY}/a.parquet", "own-a1", 1), (f"dt={DAY}/a.parquet", "own-a2", 2),
+                           (f"dt={DAY}/b[1].parquet", "own-b1", 1)]
+    assert con.execute("SELECT count(*) FROM ingested_files WHERE finding IS NOT NULL").fetchall() == [(0,)]
+
+
+def test_jsonl_under_a_root_with_glob_characters_is_read_from_that_root(tmp_path: Path) -> None:
+    for name, tag in (("ev[1]", "own"), ("ev1", "other")):
+        folder = tmp_path / name / f"dt={DAY}"
+        folder.mkdir(parents=True)
+        (folder / "a.jsonl").write_bytes(lines(good(f"{tag}-1")))
+    con = load(tmp_path, tmp_path / "ev[1]", fast=True)
+    assert [r[1] for r in loaded(con)] == ["own-1"]
+
+
+def test_literal_paths_never_hand_duckdb_a_pattern(tmp_path: Path) -> None:
+    from pipelines.ingest_parquet import GLOB_CHARACTERS, literal_paths
+
+    paths = [tmp_path / "plain.parquet", tmp_path / "x*" / "a[1]?.parquet"]
+    with literal_paths(paths) as literal:
+        assert literal[0] == str(paths[0])  # nothing to hide: read as it is
+        assert not GLOB_CHARACTERS & set(literal[1]) and Path(literal[1]).resolve() == paths[1].resolve()
+    assert not Path(literal[1]).parent.exists()  # the links' folder is gone after the block
+
+
+# --- defect 6: a file column named like one of DuckDB's virtual columns ------------------------------------
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["grouped", "file_by_file"])
+@pytest.mark.parametrize("column", ["file_row_number", "filename", "file_index"])
+def test_an_extra_column_named_like_a_duckdb_virtual_column_is_ignored(tmp_path: Path, column: str,
+                                                                       fast: bool) -> None:
+    root = tmp_path / "events"
+    parquet_file(root / f"dt={DAY}" / "odd.parquet", "o1", "o2", "o3",
+                 **{column: ["x", "y", "z"], "text": ["CANARY-VIRTUAL", None, None]})
+    parquet_file(root / f"dt={DAY}" / "plain.parquet", "p1")
+    con = load(tmp_path, root, fast=fast)
+    assert loaded(con) == [(f"dt={DAY}/odd.parquet", "o1", 1), (f"dt={DAY}/odd.parquet", "o2", 2),
+                           (f"dt={DAY}/odd.parquet", "o3", 3), (f"dt={DAY}/plain.parquet", "p1", 1)]
+    assert con.execute("SELECT count(*) FROM ingested_files WHERE finding IS NOT NULL").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM raw_events WHERE has_text").fetchall() == [(1,)]
+    con.close()
+    assert b"CANARY-VIRTUAL" not in (tmp_path / "w.duckdb").read_bytes()
+
+
+def test_a_file_read_on_its_own_keeps_its_line_numbers_across_batches(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines import ingest_parquet
+
+    monkeypatch.setattr(ingest_parquet, "_BATCH_ROWS", 2)
+    root = tmp_path / "events"
+    parquet_file(root / f"dt={DAY}" / "a.parquet", *(f"e{i}" for i in range(5)), file_row_number=list("abcde"))
+    con = load(tmp_path, root, fast=True)
+    assert [(e, n) for _, e, n in loaded(con)] == [(f"e{i}", i + 1) for i in range(5)]

@@ -113,3 +113,73 @@ def test_a_file_read_on_its_own_keeps_its_line_numbers_across_batches(tmp_path: 
     parquet_file(root / f"dt={DAY}" / "a.parquet", *(f"e{i}" for i in range(5)), file_row_number=list("abcde"))
     con = load(tmp_path, root, fast=True)
     assert [(e, n) for _, e, n in loaded(con)] == [(f"e{i}", i + 1) for i in range(5)]
+
+
+# --- defect 7: what is not read is named --------------------------------------------------------------------
+
+
+def test_a_partition_folder_in_capitals_or_a_folder_of_log_files_is_named_as_not_read(tmp_path: Path) -> None:
+    for name in (f"dt={DAY}", "DT=2026-03-03", " dt=2026-03-04", "logs", "empty"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "logs" / "a.jsonl").write_bytes(lines(good("a")))
+    assert ingest.arrival_dates(tmp_path) == [DAY]
+    assert ingest.unread_entries(tmp_path) == [
+        " dt=2026-03-04/: not dt=YYYY-MM-DD with a real date",
+        "DT=2026-03-03/: not dt=YYYY-MM-DD with a real date",
+        "logs/: holds log files but is not a dt=YYYY-MM-DD folder",
+    ]
+
+
+def test_entries_of_a_partition_that_are_not_regular_files_inside_the_root_are_named_and_not_read(
+        tmp_path: Path) -> None:
+    import os
+
+    root = tmp_path / "events"
+    folder = root / f"dt={DAY}"
+    folder.mkdir(parents=True)
+    (folder / "a.jsonl").write_bytes(lines(good("a")))
+    (folder / "dangling.jsonl").symlink_to(tmp_path / "missing.jsonl")
+    (folder / "loop.jsonl").symlink_to(folder / "loop.jsonl")
+    os.mkfifo(folder / "pipe.jsonl")  # opening it would block the run
+    secret = tmp_path / "secret.jsonl"
+    secret.write_bytes(lines(good("secret")))
+    (folder / "out.jsonl").symlink_to(secret)
+    (root / ".store").mkdir()
+    (root / ".store" / "kept.jsonl").write_bytes(lines(good("kept")))
+    (folder / "in.jsonl").symlink_to(root / ".store" / "kept.jsonl")
+    assert [p.name for p in ingest.partition_files(root, DAY)] == ["a.jsonl", "in.jsonl"]
+    assert ingest.unread_entries(root) == [
+        f"dt={DAY}/dangling.jsonl: a symbolic link to nothing (its target does not exist)",
+        f"dt={DAY}/loop.jsonl: a symbolic link that loops (not followed)",
+        f"dt={DAY}/out.jsonl: a symbolic link to outside the events root (not followed)",
+        f"dt={DAY}/pipe.jsonl: a FIFO (named pipe), not a regular file",
+    ]
+    con = load(tmp_path, root, fast=True)
+    assert [e for _, e, _ in loaded(con)] == ["a", "kept"]
+
+
+def test_a_partition_folder_linked_from_outside_the_root_is_not_read(tmp_path: Path) -> None:
+    root = tmp_path / "events"
+    root.mkdir()
+    parquet_file(tmp_path / "elsewhere" / "a.parquet", "x")
+    (root / f"dt={DAY}").symlink_to(tmp_path / "elsewhere")
+    assert ingest.arrival_dates(root) == []
+    assert ingest.partition_files(root, DAY) == []
+    assert ingest.unread_entries(root) == [f"dt={DAY}: a symbolic link to outside the events root (not followed)"]
+
+
+def test_an_events_root_that_is_itself_a_link_is_read(tmp_path: Path) -> None:
+    parquet_file(tmp_path / "real" / f"dt={DAY}" / "a.parquet", "x")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert ingest.arrival_dates(tmp_path / "link") == [DAY]
+    assert [p.name for p in ingest.partition_files(tmp_path / "link", DAY)] == ["a.parquet"]
+    assert ingest.unread_entries(tmp_path / "link") == []
+
+
+def test_a_name_with_a_control_character_is_shown_on_one_line(tmp_path: Path) -> None:
+    (tmp_path / f"dt={DAY}\n").mkdir()
+    (tmp_path / "a\x1b[2J.jsonl").write_text("")
+    assert ingest.unread_entries(tmp_path) == [
+        "a\\x1b[2J.jsonl: a file outside any dt=YYYY-MM-DD folder",
+        f"dt={DAY}\\n/: not dt=YYYY-MM-DD with a real date",
+    ]

@@ -183,3 +183,91 @@ def test_a_name_with_a_control_character_is_shown_on_one_line(tmp_path: Path) ->
         "a\\x1b[2J.jsonl: a file outside any dt=YYYY-MM-DD folder",
         f"dt={DAY}\\n/: not dt=YYYY-MM-DD with a real date",
     ]
+
+
+# --- defect 5: a warehouse that cannot be opened says why ------------------------------------------------
+
+
+def small_log(tmp_path: Path) -> tuple[Path, Path]:
+    from tests.logbuilder import Log
+
+    log = Log()
+    for i, variant in enumerate(("control", "prompt_empathy") * 3):
+        log.assign(f"u{i}", variant)
+        log.draft(f"u{i}", f"d{i}", 1, 0.9, "aa")
+        log.trigger(f"u{i}", f"d{i}", 1, variant)
+        log.post(f"u{i}", f"d{i}", 2, 0.9, "aa" if i % 2 else "bb", f"c{i}")
+    return log.write(tmp_path)
+
+
+def nudge_run_error(tmp_path: Path, warehouse_file: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """The error line of `nudge run` on a small log with ``warehouse_file``; fails unless it exits with 2 and
+    exactly one error line."""
+    from pipelines import cli
+
+    events_root, registry = small_log(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["run", "--events", str(events_root), "--registry", str(registry),
+                  "--warehouse", str(warehouse_file), "--reports", str(tmp_path / "reports")])
+    assert stopped.value.code == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nudge: error:")]
+    assert len(errors) == 1
+    # found before the graph is launched (nothing recorded, no partitions registered), with the file named
+    assert errors[0].startswith(f"nudge: error: cannot open the warehouse {warehouse_file}: ")
+    return errors[0]
+
+
+def test_a_warehouse_that_is_not_a_duckdb_file_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    garbage = tmp_path / "w.duckdb"
+    garbage.write_bytes(b"not a database\n" * 100)
+    error = nudge_run_error(tmp_path, garbage, capsys)
+    assert "not a valid DuckDB database file" in error
+
+
+def test_a_damaged_warehouse_gives_duckdbs_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    damaged = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(damaged))
+    con.execute("CREATE TABLE t AS SELECT range AS x, 'row ' || range AS y FROM range(300000)")
+    con.close()
+    data = bytearray(damaged.read_bytes())
+    block = 256 * 1024
+    for offset in range(3 * block + 100, len(data), block):  # every block after the file and database headers
+        data[offset: offset + 64] = b"\xaa" * 64
+    damaged.write_bytes(bytes(data))
+    assert "checksum" in nudge_run_error(tmp_path, damaged, capsys)
+
+
+def test_a_warehouse_locked_by_another_process_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    locked = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+         "sys.stdin.read()", str(locked)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        error = nudge_run_error(tmp_path, locked, capsys)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait()
+    assert "Conflicting lock is held" in error and f"PID {holder.pid}" in error
+
+
+def test_a_run_whose_resources_fail_gives_the_innermost_cause(tmp_path: Path) -> None:
+    """What the warehouse check before the run cannot catch (the file damaged or taken after it) still reaches
+    the user: the Dagster run's own failure, not 'see the Dagster logs' (an in-process run writes none)."""
+    from pipelines import cli
+    from pipelines.definitions import ANALYSIS_JOB, build_definitions
+    from pipelines.errors import CliError
+    from pipelines.resources import Settings
+
+    events_root, registry = small_log(tmp_path)
+    garbage = tmp_path / "w.duckdb"
+    garbage.write_bytes(b"not a database\n" * 100)
+    settings = Settings(events_root, registry, garbage, tmp_path / "reports")
+    result = build_definitions(settings).resolve_job_def(ANALYSIS_JOB).execute_in_process(
+        raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+    with pytest.raises(CliError, match=r"^the run could not start: IO Error: .* not a valid DuckDB database file"):
+        cli._raise_on_failure(result)

@@ -271,3 +271,45 @@ def test_a_run_whose_resources_fail_gives_the_innermost_cause(tmp_path: Path) ->
         raise_on_error=False, run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     with pytest.raises(CliError, match=r"^the run could not start: IO Error: .* not a valid DuckDB database file"):
         cli._raise_on_failure(result)
+
+
+# --- the whole command on a hostile events folder ----------------------------------------------------------
+
+
+def test_nudge_run_on_a_hostile_events_folder_reads_exactly_its_files_and_names_the_rest(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A root ``ev[1]`` beside ``ev1``; a ``dt=…\\n`` folder beside its date (an IntegrityError traceback
+    once: the date was found twice); a FIFO, a broken link and a link out of the root in a partition. The run
+    finishes, reads the root's own files once, and names each entry it does not read."""
+    import os
+
+    from pipelines import cli
+
+    events_root, registry = small_log(tmp_path / "log")
+    root = tmp_path / "ev[1]"
+    events_root.rename(root)
+    (tmp_path / "ev1").mkdir()
+    days = sorted(p.name for p in root.iterdir())
+    for day in days:  # the sibling holds other events for every date
+        (tmp_path / "ev1" / day).mkdir()
+        (tmp_path / "ev1" / day / "x.jsonl").write_bytes(lines(good("sibling", event_ts=f"{day[3:]}T12:00:00Z")))
+    first = root / days[0]
+    (root / f"{days[0]}\n").mkdir()
+    (root / f"{days[0]}\n" / "copy.jsonl").write_bytes((first / "part-0.jsonl").read_bytes())
+    os.mkfifo(first / "pipe.jsonl")
+    (first / "broken.jsonl").symlink_to(tmp_path / "missing.jsonl")
+    (first / "out.jsonl").symlink_to(tmp_path / "ev1" / days[0] / "x.jsonl")
+
+    cli.main(["run", "--events", str(root), "--registry", str(registry),
+              "--warehouse", str(tmp_path / "w.duckdb"), "--reports", str(tmp_path / "reports")])
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("nudge: warning: not read")]
+    assert [w.removeprefix(f"nudge: warning: not read: {root}/") for w in warnings] == [
+        f"{days[0]}/broken.jsonl: a symbolic link to nothing (its target does not exist)",
+        f"{days[0]}/out.jsonl: a symbolic link to outside the events root (not followed)",
+        f"{days[0]}/pipe.jsonl: a FIFO (named pipe), not a regular file",
+        f"{days[0]}\\n/: not dt=YYYY-MM-DD with a real date",
+    ]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    files = con.execute("SELECT DISTINCT source_file FROM raw_events ORDER BY 1").fetchall()
+    assert files == [(f"{day}/part-0.jsonl",) for day in days]
+    assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM raw_events").fetchall() == [(24, 24)]

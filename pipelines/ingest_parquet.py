@@ -7,8 +7,9 @@ Two ways, with the same typed columns (see :func:`parquet_columns`):
   events root ``…/ev[1]`` read ``…/ev1``, ``…/evA*`` read ``…/evAB`` too — and escaping cannot express every
   name (a backslash before ``[`` defeats it). So DuckDB is only ever given paths it reads literally: the path
   itself when it holds none of those characters, else a plainly named link to the file in a private temporary
-  folder (:func:`literal_paths`). The arrival date and file name of each row come from the file's position in
-  the list (``file_index``), never from parsing the path DuckDB saw.
+  folder (:func:`literal_paths`). Nor does the path add columns: Hive partitioning (``key=value`` folders,
+  which DuckDB detects by default) is turned off. The arrival date and file name of each row come from the
+  file's position in the list (``file_index``), never from parsing the path DuckDB saw.
 - **one file on its own** (a file that cannot share a scan, or every file of a date whose scan failed): opened
   by Python and read with pyarrow, only the contract's columns, handed to DuckDB as Arrow batches with their
   line numbers. No path reaches DuckDB, and DuckDB adds no virtual column (``filename``, ``file_row_number``,
@@ -41,6 +42,9 @@ GLOB_CHARACTERS = frozenset("*?[{")
 #: Columns DuckDB's read_parquet adds (virtual columns): a file with its own column of such a name cannot be
 #: read with them, so it is read on its own.
 VIRTUAL_COLUMNS = frozenset({"filename", "file_row_number", "file_index"})
+#: read_parquet options that keep DuckDB to the file's own columns: by default it detects Hive partitioning in
+#: the path, and a folder ``user_id=evil/`` above the root (or the ``dt=`` folder) replaced a column of the file.
+_LITERAL_OPTIONS = "hive_partitioning = false"
 #: Rows per Arrow batch when a file is read on its own.
 _BATCH_ROWS = 122_880
 
@@ -144,7 +148,7 @@ def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tup
     when the file has a column named like one of DuckDB's virtual columns; duckdb.Error when DuckDB cannot
     open it."""
     with literal_paths([path]) as (literal,):
-        types = _described(con, "read_parquet($path)", {"path": literal})
+        types = _described(con, f"read_parquet($path, {_LITERAL_OPTIONS})", {"path": literal})
     if types.keys() & VIRTUAL_COLUMNS:
         raise ParquetNotGroupable(path.name)
     read = {f.name for f in FIELDS} | {RAW_TEXT_FIELD}
@@ -163,7 +167,8 @@ def parquet_scan_sql(columns: str) -> str:
     return (
         f"(SELECT s.arrival_date AS arrival_date, s.source_file AS source_file, "
         f"r.file_row_number + 1 AS line_no, {columns} "
-        f"FROM read_parquet(paths, file_row_number = true) r JOIN {_SCAN_FILES} s ON s.file_index = r.file_index)"
+        f"FROM read_parquet(paths, {_LITERAL_OPTIONS}, file_row_number = true) r "
+        f"JOIN {_SCAN_FILES} s ON s.file_index = r.file_index)"
     )
 
 

@@ -65,6 +65,17 @@ def test_an_events_root_with_glob_characters_reads_its_own_files_only(tmp_path: 
     assert con.execute("SELECT count(*) FROM ingested_files WHERE finding IS NOT NULL").fetchall() == [(0,)]
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["grouped", "file_by_file"])
+def test_key_value_folders_above_a_file_do_not_become_its_columns(tmp_path: Path, fast: bool) -> None:
+    """DuckDB detects Hive partitioning from the path by default: a root under ``user_id=evil/`` gave every
+    row that user id (and the ``dt=`` folder replaced a file's own ``dt`` column)."""
+    root = tmp_path / "user_id=evil" / "event_type=comment_removed"
+    parquet_file(root / f"dt={DAY}" / "a.parquet", "a1", dt=["not a date"])
+    con = load(tmp_path, root, fast=fast)
+    assert con.execute("SELECT event_id, event_type, user_id FROM raw_events").fetchall() == [
+        ("a1", "draft_discarded", "u1")]
+
+
 def test_jsonl_under_a_root_with_glob_characters_is_read_from_that_root(tmp_path: Path) -> None:
     for name, tag in (("ev[1]", "own"), ("ev1", "other")):
         folder = tmp_path / name / f"dt={DAY}"

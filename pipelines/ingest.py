@@ -80,7 +80,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, arr
             report.finding = "empty_file"
             return report
         if fmt == "parquet":
-            report.rows = stage_parquet(con, path, source_file, arrival_date)
+            for rows in stage_parquet(con, path, source_file, arrival_date):
+                report.rows += rows
         else:
             for batch in _json_line_batches(path, report):
                 report.rows += _stage_json_lines(con, batch, source_file, arrival_date)

@@ -195,11 +195,13 @@ def parquet_scan(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path]) ->
 # --- one file on its own ---------------------------------------------------------------------------------
 
 
-def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, arrival_date: date) -> int:
-    """Append the candidate rows of one Parquet file to the temp table ``candidates``; return how many.
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, arrival_date: date
+                  ) -> Iterator[int]:
+    """Append the candidate rows of one Parquet file to the temp table ``candidates``, batch by batch, yielding
+    how many rows each added: a file damaged part-way keeps the rows before the damage (event-log-v1 §2).
 
-    Raises OSError or pyarrow.ArrowException when the file cannot be read, duckdb.Error when its rows cannot be
-    staged."""
+    Raises OSError or pyarrow.ArrowException where the file cannot be read on, duckdb.Error when its rows cannot
+    be staged."""
     with path.open("rb") as handle:
         parquet = pq.ParquetFile(handle)
         present = set(parquet.schema_arrow.names)
@@ -207,8 +209,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, 
         with_text = RAW_TEXT_FIELD in present
         columns: str | None = None
         rows = 0
-        for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=wanted + [RAW_TEXT_FIELD] * with_text,
-                                          use_threads=False):
+        for batch in _batches(parquet, wanted + [RAW_TEXT_FIELD] * with_text):
             staged = _contract_batch(batch, wanted, with_text, first_line=rows + 1)
             con.register("staged_parquet", staged)
             try:
@@ -221,7 +222,15 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, 
             finally:
                 con.unregister("staged_parquet")
             rows += batch.num_rows
-    return rows
+            yield batch.num_rows
+
+
+def _batches(parquet: pq.ParquetFile, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """The file's rows in order, row group by row group (pyarrow's batches would otherwise span row groups, and
+    a damaged group would take the intact ones before it in the same batch with it)."""
+    for group in range(parquet.num_row_groups):
+        yield from parquet.iter_batches(batch_size=_BATCH_ROWS, row_groups=[group], columns=columns,
+                                        use_threads=False)
 
 
 def _contract_batch(batch: pa.RecordBatch, wanted: list[str], with_text: bool, first_line: int) -> pa.Table:

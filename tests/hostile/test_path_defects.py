@@ -126,6 +126,26 @@ def test_a_file_read_on_its_own_keeps_its_line_numbers_across_batches(tmp_path: 
     assert [(e, n) for _, e, n in loaded(con)] == [(f"e{i}", i + 1) for i in range(5)]
 
 
+def test_a_parquet_file_damaged_part_way_keeps_and_counts_the_rows_before_the_damage(tmp_path: Path) -> None:
+    """Read on its own, batch by batch: the rows before the damage count (event-log-v1 §2), and the file's
+    report says how many were read — not 0 beside rows that were loaded."""
+    root = tmp_path / "events"
+    path = root / f"dt={DAY}" / "a.parquet"
+    parquet_file(path, *(f"e{i}" for i in range(6)))
+    pq.write_table(pq.read_table(path), path, row_group_size=2, compression="none")
+    last = pq.ParquetFile(path).metadata.row_group(2)
+    data = bytearray(path.read_bytes())
+    for c in range(last.num_columns):  # every page header of the last row group
+        column = last.column(c)
+        offset = column.dictionary_page_offset if column.has_dictionary_page else column.data_page_offset
+        data[offset: offset + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    con = load(tmp_path, root, fast=False)
+    assert [e for _, e, _ in loaded(con)] == ["e0", "e1", "e2", "e3"]
+    assert con.execute("SELECT rows_read, rows_valid, rows_quarantined, finding FROM ingested_files").fetchall() == [
+        (4, 4, 0, "unreadable_file")]
+
+
 # --- defect 7: what is not read is named --------------------------------------------------------------------
 
 

@@ -61,7 +61,6 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
         experiments = load_registry(settings.registry)
     except RegistryError as exc:
         raise CliError(str(exc)) from None
-    check_warehouse(settings.warehouse)
 
     progress.enable(show_progress)
     defs = build_definitions(settings)
@@ -71,7 +70,8 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
         with instance_runs.open_instance() as instance:  # the project's (DAGSTER_HOME) when configured
             for run_id in instance_runs.release_abandoned_runs(instance):
                 print(f"nudge: warning: run {run_id} of a killed `nudge run` marked failed", file=sys.stderr)
-            instance_runs.ensure_idle(instance)
+            instance_runs.ensure_idle(instance)  # another nudge run says so itself, before its lock does
+            check_warehouse(settings.warehouse)
             instance.add_dynamic_partitions(ARRIVAL_DATES, dates)  # idempotent: only new dates are added
             for first, last in partition_stretches(instance.get_dynamic_partitions(ARRIVAL_DATES), dates):
                 ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(

@@ -34,7 +34,6 @@ from pipelines.discovery import arrival_dates as arrival_dates
 from pipelines.discovery import file_format
 from pipelines.discovery import partition_files as partition_files
 from pipelines.discovery import unread_entries as unread_entries
-from pipelines.ingest_parquet import ParquetNotGroupable as ParquetNotGroupable
 from pipelines.ingest_parquet import parquet_candidate_columns as parquet_candidate_columns
 from pipelines.ingest_parquet import parquet_scan as parquet_scan
 from pipelines.ingest_parquet import parquet_scan_sql as parquet_scan_sql

@@ -136,21 +136,17 @@ def literal_paths(paths: Sequence[Path]) -> Iterator[list[str]]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-class ParquetNotGroupable(Exception):
-    """A Parquet file that must be read on its own (see :func:`parquet_candidate_columns`)."""
-
-
-def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str]:
+def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, str] | None:
     """:func:`parquet_columns` of a file that can be read together with others in :func:`parquet_scan_sql`,
     and its layout: only files with the same columns SQL *and* the same types of the columns it reads may
     share a scan (read_parquet reads a list of files with the first one's schema: a float32 score there
-    narrowed the others' doubles, an int32 there failed on another file's uint64). Raises ParquetNotGroupable
-    when the file has a column named like one of DuckDB's virtual columns; duckdb.Error when DuckDB cannot
-    open it."""
+    narrowed the others' doubles, an int32 there failed on another file's uint64). None when the file has a
+    column named like one of DuckDB's virtual columns: it must be read on its own. Raises duckdb.Error when
+    DuckDB cannot open it."""
     with literal_paths([path]) as (literal,):
         types = _described(con, f"read_parquet($path, {_LITERAL_OPTIONS})", {"path": literal})
     if types.keys() & VIRTUAL_COLUMNS:
-        raise ParquetNotGroupable(path.name)
+        return None
     read = {f.name for f in FIELDS} | {RAW_TEXT_FIELD}
     layout = ";".join(f"{name}:{types[name]}" for name in sorted(types.keys() & read))
     return parquet_columns(types), layout

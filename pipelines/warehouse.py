@@ -271,14 +271,12 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 continue
             if fast and fmt == "parquet" and path.stat().st_size > 0:
                 try:
-                    group = ingest.parquet_candidate_columns(con, path)
-                except ingest.ParquetNotGroupable:
-                    pass
+                    group = ingest.parquet_candidate_columns(con, path)  # None: read it on its own
                 except (OSError, duckdb.Error) as exc:
                     day_reports.append(ingest.FileReport(source_file, "parquet", finding="unreadable_file",
                                                          detail=ingest.one_line(exc)))
                     continue
-                else:
+                if group is not None:
                     day_reports.append(ingest.FileReport(source_file, "parquet"))
                     scanned.add(source_file)  # its rows are counted once written
                     parquet_groups.setdefault(group, []).append(str(path))
@@ -339,8 +337,8 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
 #: parsers): when any of it changes, every partition is read again.
 _RULES_VERSION = hashlib.sha256(b"\0".join(
     [duckdb.__version__.encode()]
-    + [(Path(__file__).resolve().parent / name).read_bytes()
-       for name in ("ingest.py", "ingest_parquet.py", "contract.py", "warehouse.py")]
+    + [(Path(__file__).resolve().parent / "ingest_parquet.py").read_bytes()]
+    + [(Path(__file__).resolve().parent / name).read_bytes() for name in ("ingest.py", "contract.py", "warehouse.py")]
     + [(SQL_DIR / "raw_events.sql").read_bytes(), (SQL_DIR / "schema.sql").read_bytes()]
 )).hexdigest()
 
@@ -560,6 +558,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, name: str, columns: Mapping[st
 
     NaN becomes NULL: an undefined statistic is missing, not a number.
     """
+    import pyarrow as pa
 
     def clean(v: Any) -> Any:
         return None if isinstance(v, float) and v != v else v

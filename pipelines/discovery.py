@@ -3,7 +3,7 @@
 An events root holds ``dt=YYYY-MM-DD`` folders with the log files directly inside. Everything is looked at
 without following a symbolic link blindly: an entry is read only when it is a directory (a partition) or a
 regular file (a log file) once its links are followed, and the target lies inside the events root
-(docs/definitions.md §1, "Files and folders"). Whatever is not read but looks like log data is listed by
+(docs/definitions.md §1, "Which files are read"). Whatever is not read but looks like log data is listed by
 :func:`unread_entries` with its reason, so that whoever runs the pipeline is told — a typo, a broken link or a
 pipe must not drop a day or a file silently. Hidden entries (a leading dot: uploads in progress) are left alone.
 """

@@ -304,6 +304,32 @@ def test_a_run_whose_resources_fail_gives_the_innermost_cause(tmp_path: Path) ->
         cli._raise_on_failure(result)
 
 
+def test_a_failed_step_is_named_with_its_innermost_cause_first() -> None:
+    """Events as Dagster records them (only the attributes read): a step failure wins over the run's failure,
+    and its message is the innermost error's first line without its class name."""
+    from types import SimpleNamespace
+
+    from pipelines.errors import run_failure_reason
+
+    def error(cls_name: str, message: str, cause: object = None) -> SimpleNamespace:
+        return SimpleNamespace(cls_name=cls_name, message=message, cause=cause)
+
+    duckdb_error = error("Error", "_duckdb.Error: Corrupt database file: computed checksum 1 does not match stored "
+                                  "checksum 2 in block at location 9\nmore detail\n")
+    events = [
+        SimpleNamespace(event_type_value="STEP_START", is_step_failure=False, step_key="raw_events",
+                        event_specific_data=None),
+        SimpleNamespace(event_type_value="STEP_FAILURE", is_step_failure=True, step_key="raw_events",
+                        event_specific_data=SimpleNamespace(error=error(
+                            "DagsterExecutionStepExecutionError", "Error occurred while executing op", duckdb_error))),
+        SimpleNamespace(event_type_value="PIPELINE_FAILURE", is_step_failure=False, step_key=None,
+                        event_specific_data=SimpleNamespace(error=error("DagsterError", "run failed"))),
+    ]
+    assert run_failure_reason(events) == ("step raw_events failed: Corrupt database file: computed checksum 1 does "
+                                          "not match stored checksum 2 in block at location 9")
+    assert run_failure_reason(events[2:]) == "the run failed: run failed"
+
+
 # --- the whole command on a hostile events folder ----------------------------------------------------------
 
 

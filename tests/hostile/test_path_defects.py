@@ -3,6 +3,10 @@ warehouse that cannot be opened says why; what is not read is named. Each test f
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -268,22 +272,44 @@ def test_a_damaged_warehouse_gives_duckdbs_reason(tmp_path: Path, capsys: pytest
     assert "checksum" in nudge_run_error(tmp_path, damaged, capsys)
 
 
-def test_a_warehouse_locked_by_another_process_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import subprocess
-    import sys
-
-    locked = tmp_path / "w.duckdb"
+@contextmanager
+def held_by_another_process(database: Path) -> Iterator[int]:
+    """A subprocess holding a read-write DuckDB connection to ``database`` for the block; yields its PID."""
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-         "sys.stdin.read()", str(locked)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+         "sys.stdin.read()", str(database)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        error = nudge_run_error(tmp_path, locked, capsys)
+        yield holder.pid
     finally:
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait()
-    assert "Conflicting lock is held" in error and f"PID {holder.pid}" in error
+
+
+def test_a_warehouse_locked_by_another_process_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locked = tmp_path / "w.duckdb"
+    with held_by_another_process(locked) as pid:
+        error = nudge_run_error(tmp_path, locked, capsys)
+    assert "Conflicting lock is held" in error and f"PID {pid}" in error
+
+
+def test_a_nudge_run_in_progress_is_named_before_the_lock_it_holds(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import dagster as dg
+    from dagster._core.test_utils import create_run_for_test
+
+    from pipelines.cli import run
+    from pipelines.errors import CliError
+    from pipelines.resources import Settings
+    from tests.test_run_in_instance import new_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(new_dagster_home(tmp_path)))
+    with dg.DagsterInstance.get() as instance:
+        create_run_for_test(instance, job_name="analyse_experiments", status=dg.DagsterRunStatus.STARTED)
+    events_root, registry = small_log(tmp_path)
+    with held_by_another_process(tmp_path / "w.duckdb"), pytest.raises(CliError, match="^runs in progress in"):
+        run(Settings(events_root, registry, tmp_path / "w.duckdb", tmp_path / "reports"))
 
 
 def test_a_run_whose_resources_fail_gives_the_innermost_cause(tmp_path: Path) -> None:

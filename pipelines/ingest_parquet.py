@@ -230,16 +230,14 @@ def _batches(parquet: pq.ParquetFile, columns: list[str]) -> Iterator[pa.RecordB
 
 
 def _contract_batch(batch: pa.RecordBatch, wanted: list[str], with_text: bool, first_line: int) -> pa.Table:
-    """The contract's columns of ``batch`` (dictionary-encoded ones decoded, as DuckDB's own reader gives them),
-    its line numbers, and in place of the raw text a column ``text`` that is true where the row had text and
-    null elsewhere — so that the text never reaches DuckDB, and ``"text" IS NOT NULL`` still tells."""
+    """The contract's columns of ``batch`` (a dictionary-encoded one reaches DuckDB as its value type, as from
+    DuckDB's own reader), its line numbers, and in place of the raw text a column ``text`` that is true where
+    the row had text and null elsewhere — so that the text never reaches DuckDB, and ``"text" IS NOT NULL``
+    still tells."""
     data: dict[str, pa.Array] = {
         "line_no": pa.array(np.arange(first_line, first_line + batch.num_rows, dtype=np.int64))}
     for name in wanted:
-        column = batch.column(name)
-        if pa.types.is_dictionary(column.type):
-            column = column.dictionary_decode()
-        data[name] = column
+        data[name] = batch.column(name)
     if with_text:
         has = pc.is_valid(batch.column(RAW_TEXT_FIELD))
         data[RAW_TEXT_FIELD] = pc.if_else(has, pa.scalar(True), pa.scalar(None, pa.bool_()))

@@ -99,6 +99,21 @@ def test_literal_paths_never_hand_duckdb_a_pattern(tmp_path: Path) -> None:
     assert not Path(literal[1]).parent.exists()  # the links' folder is gone after the block
 
 
+def test_links_are_not_made_under_a_temporary_folder_with_glob_characters(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link there would be a pattern again: refused (the file is then reported unreadable, never misread)."""
+    import tempfile
+
+    from pipelines.ingest_parquet import literal_paths
+
+    odd_tmp = tmp_path / "tmp[1]"
+    odd_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(odd_tmp))
+    with pytest.raises(OSError, match="glob characters"), literal_paths([tmp_path / "a*.parquet"]):
+        pass
+    assert list(odd_tmp.iterdir()) == []  # and nothing is left behind
+
+
 # --- defect 6: a file column named like one of DuckDB's virtual columns ------------------------------------
 
 

@@ -106,7 +106,8 @@ def unread_entries(events_root: Path) -> list[str]:
     """What under ``events_root`` looks like log data but is not read, each with the reason: entries beside
     the ``dt=`` folders (files; folders named like a partition or holding log files), ``dt=`` folders whose
     name is not a real date, and in a partition everything that is not a regular file inside the root (folders,
-    links to nothing, looping links, links out of the root, pipes, sockets, devices)."""
+    links to nothing, looping links, links out of the root, pipes, sockets, devices) or whose name is not
+    UTF-8."""
     root = _root(events_root)
     if root is None:
         return []
@@ -129,7 +130,7 @@ def unread_entries(events_root: Path) -> list[str]:
 def _unread_in_partition(folder: Path, root: Path) -> list[str]:
     found = []
     for p in _entries(folder):
-        kind, problem = _kind(p, root)
+        kind, problem = _kind(p, root) if _is_utf8(p.name) else ("other", "a name that is not UTF-8 (not read)")
         if kind == "dir":
             found.append(f"{shown(p.name)}/: a folder inside a partition (its files are not read)")
         elif kind == "other":
@@ -161,4 +162,14 @@ def partition_files(events_root: Path, arrival_date: str) -> list[Path]:
     folder = events_root / f"dt={arrival_date}"
     if _kind(folder, root)[0] != "dir":
         return []
-    return [p for p in _entries(folder) if _kind(p, root)[0] == "file"]
+    return [p for p in _entries(folder) if _is_utf8(p.name) and _kind(p, root)[0] == "file"]
+
+
+def _is_utf8(name: str) -> bool:
+    """Whether a file name was valid UTF-8 on disk (else Python holds its bytes as surrogates): only such a name
+    can be recorded as ``source_file``; decoded with replacement characters, two names could become one."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -411,3 +411,23 @@ def test_nudge_run_on_a_hostile_events_folder_reads_exactly_its_files_and_names_
     files = con.execute("SELECT DISTINCT source_file FROM raw_events ORDER BY 1").fetchall()
     assert files == [(f"{day}/part-0.jsonl",) for day in days]
     assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM raw_events").fetchall() == [(24, 24)]
+
+
+def test_a_file_whose_name_is_not_utf8_is_named_and_not_read(tmp_path: Path) -> None:
+    """Its name cannot be recorded as source_file (UTF-8 text): it crashed the run's fingerprint of the date.
+    Decoded with replacement characters, two such names could become one."""
+    import os
+
+    root = tmp_path / "events"
+    folder = root / f"dt={DAY}"
+    folder.mkdir(parents=True)
+    (folder / "a.jsonl").write_bytes(lines(good("a")))
+    with open(os.path.join(os.fsencode(folder), b"b\xff.jsonl"), "wb") as odd:
+        odd.write(lines(good("b")))
+    assert [p.name for p in ingest.partition_files(root, DAY)] == ["a.jsonl"]
+    assert ingest.unread_entries(root) == [f"dt={DAY}/b\\udcff.jsonl: a name that is not UTF-8 (not read)"]
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    warehouse.configure(con)
+    warehouse.ensure_schema(con)
+    warehouse.load_arrival_dates(con, root, [DAY])
+    assert [e for _, e, _ in loaded(con)] == ["a"]

@@ -234,11 +234,16 @@ def _contract_batch(batch: pa.RecordBatch, wanted: list[str], with_text: bool, f
     DuckDB's own reader), its line numbers, and in place of the raw text a column ``text`` that is true where
     the row had text and null elsewhere — so that the text never reaches DuckDB, and ``"text" IS NOT NULL``
     still tells."""
+    names = batch.schema.names  # a name given twice: its first column, as DuckDB's reader and a JSON line's key
+
+    def first(name: str) -> pa.Array:
+        return batch.column(names.index(name))
+
     data: dict[str, pa.Array] = {
         "line_no": pa.array(np.arange(first_line, first_line + batch.num_rows, dtype=np.int64))}
     for name in wanted:
-        data[name] = batch.column(name)
+        data[name] = first(name)
     if with_text:
-        has = pc.is_valid(batch.column(RAW_TEXT_FIELD))
+        has = pc.is_valid(first(RAW_TEXT_FIELD))
         data[RAW_TEXT_FIELD] = pc.if_else(has, pa.scalar(True), pa.scalar(None, pa.bool_()))
     return pa.table(data)

@@ -431,3 +431,18 @@ def test_a_file_whose_name_is_not_utf8_is_named_and_not_read(tmp_path: Path) -> 
     warehouse.ensure_schema(con)
     warehouse.load_arrival_dates(con, root, [DAY])
     assert [e for _, e, _ in loaded(con)] == ["a"]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["grouped", "file_by_file"])
+def test_a_column_given_twice_is_read_from_its_first_occurrence(tmp_path: Path, fast: bool) -> None:
+    """As a JSON line's repeated key (the first counts); read on its own, the file raised KeyError and stopped
+    the run."""
+    root = tmp_path / "events"
+    path = root / f"dt={DAY}" / "a.parquet"
+    parquet_file(path, "first")
+    table = pq.read_table(path)
+    table = table.append_column("event_id", pa.array(["second"])).append_column("text", pa.array(["CANARY-DUP"]))
+    pq.write_table(table.append_column("text", pa.array([None], pa.string())), path)
+    con = load(tmp_path, root, fast=fast)
+    assert [e for _, e, _ in loaded(con)] == ["first"]
+    assert con.execute("SELECT count(*) FROM raw_events WHERE has_text").fetchall() == [(1,)]

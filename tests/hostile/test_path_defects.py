@@ -446,3 +446,14 @@ def test_a_column_given_twice_is_read_from_its_first_occurrence(tmp_path: Path, 
     con = load(tmp_path, root, fast=fast)
     assert [e for _, e, _ in loaded(con)] == ["first"]
     assert con.execute("SELECT count(*) FROM raw_events WHERE has_text").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["grouped", "file_by_file"])
+def test_extra_columns_named_like_the_staging_columns_are_ignored(tmp_path: Path, fast: bool) -> None:
+    root = tmp_path / "events"
+    parquet_file(root / f"dt={DAY}" / "a.parquet", "a1", "a2", arrival_date=["1999-01-01"] * 2,
+                 source_file=["elsewhere"] * 2, line_no=[7, 7], has_text=[True, True], parse_error=["x", "x"])
+    con = load(tmp_path, root, fast=fast)
+    assert loaded(con) == [(f"dt={DAY}/a.parquet", "a1", 1), (f"dt={DAY}/a.parquet", "a2", 2)]
+    assert con.execute("SELECT count(*) FROM raw_events WHERE has_text OR arrival_date <> $d",
+                       {"d": DAY}).fetchall() == [(0,)]

@@ -271,14 +271,12 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 continue
             if fast and fmt == "parquet" and path.stat().st_size > 0:
                 try:
-                    group = ingest.parquet_candidate_columns(con, path)
-                except ingest.ParquetNotGroupable:
-                    pass
+                    group = ingest.parquet_candidate_columns(con, path)  # None: read it on its own
                 except (OSError, duckdb.Error) as exc:
                     day_reports.append(ingest.FileReport(source_file, "parquet", finding="unreadable_file",
                                                          detail=ingest.one_line(exc)))
                     continue
-                else:
+                if group is not None:
                     day_reports.append(ingest.FileReport(source_file, "parquet"))
                     scanned.add(source_file)  # its rows are counted once written
                     parquet_groups.setdefault(group, []).append(str(path))
@@ -316,8 +314,9 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 run_sql(con, "raw_events", no_paths, candidates="json_candidates", **_VALIDATION)
                 con.execute("DROP TABLE json_candidates")
             for (columns, _), paths in parquet_groups.items():
-                run_sql(con, "raw_events", {"paths": paths}, candidates=ingest.parquet_scan_sql(columns),
-                        **_VALIDATION)
+                with ingest.parquet_scan(con, paths) as literal:  # DuckDB reads exactly these files
+                    run_sql(con, "raw_events", {"paths": literal}, candidates=ingest.parquet_scan_sql(columns),
+                            **_VALIDATION)
             _record_files(con, days, reports, scanned)
             for day in days:
                 # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
@@ -338,6 +337,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
 #: parsers): when any of it changes, every partition is read again.
 _RULES_VERSION = hashlib.sha256(b"\0".join(
     [duckdb.__version__.encode()]
+    + [(Path(__file__).resolve().parent / "ingest_parquet.py").read_bytes()]
     + [(Path(__file__).resolve().parent / name).read_bytes() for name in ("ingest.py", "contract.py", "warehouse.py")]
     + [(SQL_DIR / "raw_events.sql").read_bytes(), (SQL_DIR / "schema.sql").read_bytes()]
 )).hexdigest()

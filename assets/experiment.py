@@ -5,7 +5,8 @@ import dagster as dg
 
 from assets.metadata import markdown_table
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
-from pipelines import progress, warehouse
+from pipelines import progress, tables
+from pipelines.engine import read_tuples
 from pipelines.registry import load_registry
 from pipelines.resources import NudgeConfig, Warehouse
 
@@ -21,7 +22,7 @@ from pipelines.resources import NudgeConfig, Warehouse
 def experiment_registry(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.MaterializeResult:
     experiments = load_registry(paths.registry)
     with warehouse_db.get_connection() as con:
-        warehouse.write_registry(con, experiments)
+        tables.write_registry(con, experiments)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(experiments),
@@ -43,10 +44,8 @@ def experiment_registry(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.Mater
 )
 def assignments(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        rows = warehouse.rebuild(con, "assignments")
-        per_arm = con.execute(  # one row per assigned user: a small table
-            "SELECT experiment_id, variant, count(*), count(*) FILTER (WHERE contaminated) "
-            "FROM assignments GROUP BY ALL ORDER BY ALL").fetchall()
+        rows = tables.rebuild(con, "assignments")
+        per_arm = read_tuples(con, "assignments_per_arm")
     contaminated = sum(int(c) for *_, c in per_arm)
     progress.step("assignments", f"{rows:,} assigned users, {contaminated:,} contaminated")
     return dg.MaterializeResult(metadata={
@@ -68,13 +67,10 @@ def assignments(warehouse_db: Warehouse) -> dg.MaterializeResult:
 )
 def triggered_attempts(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        mode = warehouse.update_attempt_outcomes(con)
-        rows = warehouse.rebuild(con, "triggered_attempts")
-        per_arm = con.execute(
-            "SELECT experiment_id, variant, outcome, count(*) FROM triggered_attempts WHERE exclusion IS NULL "
-            "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-        warehouse.rebuild(con, "experiment_findings")
+        mode = tables.update_attempt_outcomes(con)
+        rows = tables.rebuild(con, "triggered_attempts")
+        per_arm = read_tuples(con, "outcomes_per_arm")
+        tables.rebuild(con, "experiment_findings")
     progress.step("triggered_attempts", f"{rows:,} attempts ({mode} update of the drafts' outcomes)")
     outcomes: dict[str, int] = {}
     by_arm: dict[tuple[str, str], dict[str, int]] = {}

@@ -5,7 +5,8 @@ import dagster as dg
 
 from assets.metadata import markdown_table
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
-from pipelines import progress, warehouse
+from pipelines import progress, tables
+from pipelines.engine import read_tuples
 from pipelines.resources import Warehouse
 
 
@@ -20,10 +21,8 @@ from pipelines.resources import Warehouse
 )
 def user_metrics(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        rows = warehouse.rebuild(con, "user_metrics")
-        dates = con.execute(  # the analysed window of each experiment (the registry: a small table)
-            "SELECT experiment_id, start_date::VARCHAR, end_date::VARCHAR FROM registry_experiments ORDER BY 1"
-        ).fetchall()
+        rows = tables.rebuild(con, "user_metrics")
+        dates = read_tuples(con, "experiment_dates")
     progress.step("user_metrics", f"{rows:,} users")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,
@@ -44,12 +43,10 @@ def user_metrics(warehouse_db: Warehouse) -> dg.MaterializeResult:
 )
 def arm_statistics(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        rows = warehouse.rebuild(con, "arm_statistics")
-        warehouse.rebuild(con, "sample_ratio_counts")
-        warehouse.rebuild(con, "daily_arm_statistics")
-        headline = con.execute(  # arm_statistics is small: a few rows per (experiment, arm, segment, metric)
-            "SELECT experiment_id, variant, n, d_sum, m_sum, m_sum / nullif(d_sum, 0) FROM arm_statistics "
-            "WHERE metric = 'withdraw_or_change_rate' AND segment_dim = 'all' ORDER BY 1, 2").fetchall()
+        rows = tables.rebuild(con, "arm_statistics")
+        tables.rebuild(con, "sample_ratio_counts")
+        tables.rebuild(con, "daily_arm_statistics")
+        headline = read_tuples(con, "headline_inputs")
     progress.step("arm_statistics", f"{rows:,} rows")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows,

@@ -9,7 +9,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets.metadata import date_span, markdown_table
-from pipelines import ingest, progress, warehouse
+from pipelines import ingest, progress, tables, warehouse
+from pipelines.engine import read_tuples
 from pipelines.partitions import arrival_date_partitions
 from pipelines.resources import NudgeConfig, Warehouse
 
@@ -55,7 +56,9 @@ def raw_events(
     with warehouse_db.get_connection() as con:
         with progress.raw_load(files, context.log, con):
             loads = warehouse.load_arrival_dates(con, events_root, keys)
-        reasons = warehouse.quarantine_reasons(con, keys)
+        reasons: dict[str, dict[str, int]] = {}
+        for day, reason, n in read_tuples(con, "quarantine_reasons", {"days": [date.fromisoformat(k) for k in keys]}):
+            reasons.setdefault(day, {})[reason] = int(n)
     for load in loads:
         key = load.arrival_date
         context.log.info(f"dt={key}: {load.files} files, {load.rows_read:,} rows read, {load.rows_valid:,} valid, "
@@ -103,13 +106,9 @@ def _reasons_table(counts: dict[str, int]) -> str:
 )
 def events(warehouse_db: Warehouse, paths: NudgeConfig) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
-        rows, findings_update = warehouse.resolve_duplicates(con)
-        findings = con.execute(
-            "SELECT reason, sum(count) FROM delivery_findings GROUP BY 1 ORDER BY 1").fetchall()
-        shares = con.execute(
-            "SELECT arrival_date::VARCHAR, sum(rows_quarantined), sum(rows_read) "
-            "FROM ingested_files GROUP BY 1 ORDER BY 1"
-        ).fetchall()
+        rows, findings_update = tables.resolve_duplicates(con)
+        findings = read_tuples(con, "delivery_findings_by_reason")
+        shares = read_tuples(con, "quarantine_shares")
     dupes = int(sum(n for reason, n in findings if reason == "duplicate_event"))
     dates = [d for d, _, _ in shares]
     progress.step("events", f"{rows:,} distinct events, {dupes:,} duplicate deliveries dropped")

@@ -9,7 +9,8 @@ import dagster as dg
 
 from assets.metadata import markdown_table
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
-from pipelines import heterogeneity, progress, results, warehouse
+from pipelines import heterogeneity, progress, results, tables
+from pipelines.engine import fetch_table, read_tuples, replace_table, table_exists
 from pipelines.registry import load_registry
 from pipelines.report.build import write_withheld_report
 from pipelines.resources import NudgeConfig, Warehouse
@@ -38,14 +39,14 @@ def sample_ratio_checks(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     experiments = {e.id: e for e in load_registry(paths.registry)}
     with warehouse_db.get_connection() as con:
-        counts = warehouse.fetch_dicts(con, "SELECT * FROM sample_ratio_counts")
+        counts = fetch_table(con, "sample_ratio_counts")
         rows = results.sample_ratio_checks(counts)
-        warehouse.replace_table(con, "sample_ratio_checks", results.SRM_TYPES, rows)
+        replace_table(con, "sample_ratio_checks", results.SRM_TYPES, rows)
         overall = [r for r in rows if r["segment_dim"] == "all"]
         failing = [r for r in overall if not r["passed"]]
         for r in failing:  # withdraw what was published before: stale results must not stay up
             con.execute("DELETE FROM experiment_results WHERE experiment_id = $e", {"e": r["experiment_id"]})
-            if warehouse.table_exists(con, "segment_heterogeneity"):
+            if table_exists(con, "segment_heterogeneity"):
                 con.execute("DELETE FROM segment_heterogeneity WHERE experiment_id = $e", {"e": r["experiment_id"]})
             write_withheld_report(con, experiments[r["experiment_id"]], Path(paths.reports_dir))
     progress.step("sample_ratio_checks", ", ".join(f"{r['experiment_id']} {'pass' if r['passed'] else 'FAIL'}"
@@ -96,13 +97,13 @@ def experiment_results(
     warehouse_db: Warehouse, paths: NudgeConfig
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
-        withheld = set(warehouse.withheld_experiments(con))
+        withheld = set(tables.withheld_experiments(con))
         experiments = [e for e in load_registry(paths.registry) if e.id not in withheld]
-        arm_rows = warehouse.fetch_dicts(con, "SELECT * FROM arm_statistics")
+        arm_rows = fetch_table(con, "arm_statistics")
         rows = results.experiment_results(arm_rows, experiments)
-        warehouse.replace_table(con, "experiment_results", results.RESULT_TYPES, rows)
-        daily = results.daily_results(warehouse.fetch_dicts(con, "SELECT * FROM daily_arm_statistics"), experiments)
-        warehouse.replace_table(con, "daily_results", results.DAILY_TYPES, daily)
+        replace_table(con, "experiment_results", results.RESULT_TYPES, rows)
+        daily = results.daily_results(fetch_table(con, "daily_arm_statistics"), experiments)
+        replace_table(con, "daily_results", results.DAILY_TYPES, daily)
     headline = [r for r in rows if r["metric"] == "withdraw_or_change_rate" and r["segment_dim"] == "all"]
     progress.step("experiment_results", f"{len(rows):,} results")
     yield dg.MaterializeResult(
@@ -139,8 +140,8 @@ def experiment_results(
 )
 def segment_heterogeneity(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        rows = heterogeneity.segment_heterogeneity(warehouse.fetch_dicts(con, "SELECT * FROM experiment_results"))
-        warehouse.replace_table(con, "segment_heterogeneity", heterogeneity.HETEROGENEITY_TYPES, rows)
+        rows = heterogeneity.segment_heterogeneity(fetch_table(con, "experiment_results"))
+        replace_table(con, "segment_heterogeneity", heterogeneity.HETEROGENEITY_TYPES, rows)
     differ = [r for r in rows if r["p_value_adjusted"] is not None and r["p_value_adjusted"] < results.ALPHA]
     progress.step("segment_heterogeneity", f"{len(rows):,} tests, {len(differ)} showing a difference")
     table = "| experiment | metric | segments | arm | Q (df) | p (adj.) |\n|---|---|---|---|---|---|\n" + "\n".join(
@@ -174,8 +175,8 @@ def headline_markdown(headline: list[dict]) -> str:
 )
 def data_quality(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        rows = warehouse.rebuild(con, "data_quality")
-        totals = con.execute("SELECT reason, sum(count) FROM data_quality GROUP BY 1 ORDER BY 1").fetchall()
+        rows = tables.rebuild(con, "data_quality")
+        totals = read_tuples(con, "data_quality_by_reason")
     progress.step("data_quality", ", ".join(f"{k} {int(v):,}" for k, v in totals) or "clean")
     return dg.MaterializeResult(
         metadata={

@@ -134,7 +134,7 @@ def _raise_on_failure(result: object) -> None:
 def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) -> RunSummary:
     import duckdb
 
-    from pipelines import warehouse
+    from pipelines import tables
     from pipelines.report.text import bound, p_value, percent, points
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
@@ -144,7 +144,7 @@ def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) 
             "diff_ci_high, p_value_adjusted, decision, verdict FROM experiment_results "
             "WHERE metric = 'withdraw_or_change_rate' AND segment_dim = 'all' ORDER BY experiment_id, variant"
         ).fetchall()
-        withheld = warehouse.withheld_experiments(con)
+        withheld = tables.withheld_experiments(con)
     finally:
         con.close()
     headline = []

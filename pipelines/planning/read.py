@@ -17,7 +17,7 @@ def read_arm_statistics(warehouse: Path, experiment_id: str | None = None
     """
     import duckdb
 
-    from pipelines.warehouse import fetch_dicts, table_exists
+    from pipelines.engine import fetch_dicts, table_exists
 
     if not warehouse.is_file():
         raise PlanningError(f"warehouse not found: {warehouse}")

@@ -17,13 +17,13 @@ from typing import Any
 
 import duckdb
 
+from pipelines.engine import fetch_dicts
 from pipelines.registry import Experiment
 from pipelines.report import data as report_data
 from pipelines.report.pages import index_page, report_page, withheld_page
 from pipelines.report.sentences import HEADLINE, arm_status
 from pipelines.report.text import LANGS, Lang, percent, points, signed_points, t
 from pipelines.report.trust import assess
-from pipelines.warehouse import fetch_dicts
 
 PAGE: dict[Lang, str] = {"en": "index.html", "de": "index.de.html"}
 SUMMARY = "summary.json"

@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.engine import fetch_dicts
 from pipelines.registry import Experiment
-from pipelines.warehouse import fetch_dicts
 
 Row = dict[str, Any]
 

@@ -88,7 +88,7 @@ def _drop_events_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def resolve_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    """sql/events.sql, then sql/delivery_findings.sql, in one transaction; return the number of distinct events
+    """sql/raw/events.sql, then sql/raw/delivery_findings.sql, in one transaction; return the number of distinct events
     and how delivery_findings was brought up to date: "full", or "incremental" (only the arrival dates whose
     copies were looked at, when only the event ids of newly loaded dates were)."""
     state = read(con, "dedup_state")[0]
@@ -109,11 +109,11 @@ def update_attempt_outcomes(con: duckdb.DuckDBPyConnection) -> str:
     """Bring attempt_outcomes up to date with the loaded events; return "full", "incremental" or "unchanged".
 
     Only the drafts with events in the arrival dates loaded since the last update are computed again (their
-    rows replaced, sql/attempt_outcomes_incremental.sql), which is exact: an attempt depends on its draft's
-    events and the registry alone. Everything is computed again (sql/attempt_outcomes.sql) when that cannot be
-    known: no table yet, another registry, rows that had been processed were replaced (a re-loaded date), or a
-    date older than one already processed was added (its rows may displace kept copies of events of other
-    drafts).
+    rows replaced: sql/experiment/attempt_outcomes_incremental.sql), which is exact: an attempt depends on its
+    draft's events and the registry alone. Everything is computed again (sql/experiment/attempt_outcomes.sql)
+    when that cannot be known: no table yet, another registry, rows that had been processed were replaced (a
+    re-loaded date), or a date older than one already processed was added (its rows may displace kept copies of
+    events of other drafts).
     """
     state = read(con, "attempts_state")[0]
     oldest, processed_until = state["oldest_pending"], state["processed_until"]

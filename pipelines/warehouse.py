@@ -1,5 +1,5 @@
 """The DuckDB warehouse's raw layer: setting DuckDB's options, the schema of the partition-filled tables, and
-loading arrival dates (staged, checked by sql/raw_events.sql, written; file by file when a batch fails).
+loading arrival dates (staged, checked by sql/raw/raw_events.sql, written; file by file when a batch fails).
 
 Everything here takes an open connection; opening and closing it (one writer at a time) is the Dagster
 resource's job. Running the files of ``sql/`` is :mod:`pipelines.engine`'s; building the derived tables from
@@ -29,10 +29,9 @@ from pipelines.contract import (
     FIELDS,
     MAX_LATENESS_DAYS,
 )
-from pipelines.engine import SQL_DIR, run_sql, transaction
+from pipelines.engine import run_sql, sql_path, transaction
 from pipelines.results import RESULT_TYPES, SRM_TYPES
 
-__all__ = ["SQL_DIR", "run_sql", "transaction"]  # the raw load's runner, from pipelines.engine
 _log = logging.getLogger(__name__)
 #: Partitions that fell back to file-by-file staging in this process (see load_arrival_date), for tests
 #: and benchmarks: the fast path is expected to hold for every readable log.
@@ -308,7 +307,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
 _RULES_VERSION = hashlib.sha256(b"\0".join(
     [duckdb.__version__.encode()]
     + [(Path(__file__).resolve().parent / name).read_bytes() for name in ("ingest.py", "contract.py", "warehouse.py")]
-    + [(SQL_DIR / "raw_events.sql").read_bytes(), (SQL_DIR / "schema.sql").read_bytes()]
+    + [sql_path("raw_events").read_bytes(), sql_path("schema").read_bytes()]
 )).hexdigest()
 
 

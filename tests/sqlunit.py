@@ -83,7 +83,7 @@ def connect() -> duckdb.DuckDBPyConnection:
 @cache
 def reference_schema() -> dict[str, tuple[tuple[str, str], ...]]:
     """``{table: ((column, type), ...)}`` of the warehouse: its DDL, the registry tables, the ``events`` view
-    (sql/events.sql on no rows) and the derived tables of :data:`REFERENCE_MODELS` on no rows."""
+    (sql/raw/events.sql on no rows) and the derived tables of :data:`REFERENCE_MODELS` on no rows."""
     from pipelines.tables import write_registry
     from pipelines.warehouse import ensure_schema
 

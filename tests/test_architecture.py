@@ -108,3 +108,13 @@ def test_no_module_over_400_lines() -> None:
     assert oversized - OVERSIZED_ALLOWED == set(), {n: sizes[n] for n in oversized - OVERSIZED_ALLOWED}
     stale = {name for name in OVERSIZED_ALLOWED if sizes.get(name, 0) <= MAX_LINES}
     assert not stale, f"no longer over {MAX_LINES} lines (or gone): remove from OVERSIZED_ALLOWED: {stale}"
+
+
+def test_sql_files_live_in_their_layer_under_names_of_their_own() -> None:
+    """sql/<layer>/[read/]<name>.sql: the folders read as the data flow, and a file is found by its name alone
+    (pipelines.engine.sql_path, tests/sqlunit.py)."""
+    files = sorted((ROOT / "sql").rglob("*.sql"))
+    names = [path.stem for path in files]
+    assert len(files) > 20 and len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    layers = {path.relative_to(ROOT / "sql").parts[0] for path in files}
+    assert layers == {"raw", "experiment", "metrics", "results"}, layers

@@ -1,4 +1,4 @@
-"""After a nightly load only the drafts with new events are computed again (sql/attempt_outcomes.sql); the
+"""After a nightly load only the drafts with new events are computed again (sql/experiment/attempt_outcomes.sql); the
 result must be exactly what a full rebuild from every loaded event gives, and every case where that cannot be
 known must fall back to the full rebuild."""
 
@@ -110,7 +110,7 @@ def test_another_registry_rebuilds_everything(log: Path, tmp_path: Path) -> None
 
 
 def test_daily_looks_equal_a_direct_count_of_each_day(log: Path, tmp_path: Path) -> None:
-    """sql/daily_arm_statistics.sql sums each user's changes; here every look is counted from scratch."""
+    """sql/metrics/daily_arm_statistics.sql sums each user's changes; here every look is counted from scratch."""
     con = _connect(tmp_path / "w.duckdb")
     _load(con, log, ingest.arrival_dates(log / "events"))
     _analyse(con, log)

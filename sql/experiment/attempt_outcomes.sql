@@ -1,10 +1,10 @@
 -- The draft-level part of every triggered attempt (docs/definitions.md §4): the first nudge_triggered of each
 -- draft and its outcome from comment_posted within the window_minutes parameter (60) of it, compared by text_hash with
 -- the triggering submission. Never from nudge_response. Which user is in which arm (assignments) is joined
--- later, by sql/triggered_attempts.sql.
+-- later, by sql/experiment/triggered_attempts.sql.
 -- The whole table. Everything here depends only on the events of the attempt's own draft and on the registry,
 -- so after a nightly load only the drafts with events in the new arrival dates are computed again:
--- sql/attempt_outcomes_incremental.sql (the same rules, keep the two in step; tests/test_outcome_rules.py and
+-- sql/experiment/attempt_outcomes_incremental.sql (the same rules, keep the two in step; tests/test_outcome_rules.py and
 -- tests/test_incremental.py check that they agree). All events are read by each use of draft_events
 -- (NOT MATERIALIZED).
 CREATE OR REPLACE TABLE attempt_outcomes AS

@@ -1,10 +1,10 @@
 -- Redundant copies of already delivered events, per arrival date of the copy; `conflicting` when the copy's
 -- content differs from the kept one (the contract promises identical content). Which copy is kept is
--- decided by sql/events.sql (raw_events.first_delivery: NULL for an only copy). Only the copies of
+-- decided by sql/raw/events.sql (raw_events.first_delivery: NULL for an only copy). Only the copies of
 -- redelivered events and their kept copies are read.
--- After a nightly load: only the arrival dates whose copies sql/events.sql looked at (temp table
+-- After a nightly load: only the arrival dates whose copies sql/raw/events.sql looked at (temp table
 -- redelivery_dates; no other date's copies or their kept copies changed) are counted again. `involved` is their
--- copies alone and the kept copies are looked up in raw_events. The whole table: sql/delivery_findings.sql
+-- copies alone and the kept copies are looked up in raw_events. The whole table: sql/raw/delivery_findings.sql
 -- (the same counting, keep the two in step; tests/test_incremental.py checks that they agree).
 -- Placeholders content_columns and same_content: generated from the contract's fields (pipelines/tables.py).
 DELETE FROM delivery_findings WHERE arrival_date IN (SELECT arrival_date FROM redelivery_dates);

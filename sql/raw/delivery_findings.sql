@@ -1,9 +1,9 @@
 -- Redundant copies of already delivered events, per arrival date of the copy; `conflicting` when the copy's
 -- content differs from the kept one (the contract promises identical content). Which copy is kept is
--- decided by sql/events.sql (raw_events.first_delivery: NULL for an only copy). Only the copies of
+-- decided by sql/raw/events.sql (raw_events.first_delivery: NULL for an only copy). Only the copies of
 -- redelivered events and their kept copies are read.
 -- The whole table, in one pass over every copy and kept copy (`involved`). After a nightly load only some
--- arrival dates can change: sql/delivery_findings_incremental.sql (the same counting, keep the two in step;
+-- arrival dates can change: sql/raw/delivery_findings_incremental.sql (the same counting, keep the two in step;
 -- tests/test_incremental.py checks that they agree).
 -- Placeholders content_columns and same_content: generated from the contract's fields (pipelines/tables.py).
 CREATE OR REPLACE TABLE delivery_findings AS

@@ -1,4 +1,4 @@
--- Bookkeeping after sql/attempt_outcomes.sql or sql/attempt_outcomes_incremental.sql: no arrival date waits any
+-- Bookkeeping after sql/experiment/attempt_outcomes.sql or sql/experiment/attempt_outcomes_incremental.sql: no arrival date waits any
 -- longer, and attempt_outcomes now follows the registry whose fingerprint is the parameter registry_fingerprint.
 DELETE FROM attempts_pending;
 

@@ -4,10 +4,10 @@
 -- raw_events.first_delivery is NULL for the only copy of an event (every row arrives so), true for the kept
 -- copy of an event delivered more than once and false for its other copies; `events` is the view of the
 -- rows not marked false. Only event ids delivered more than once need a decision: the temp table
--- redelivered holds their hashes, every such id (sql/redelivered.sql) or only those that occur among the
--- arrival dates loaded since the last run (sql/redelivered_incremental.sql). hash() only narrows the search
+-- redelivered holds their hashes, every such id (sql/raw/redelivered.sql) or only those that occur among the
+-- arrival dates loaded since the last run (sql/raw/redelivered_incremental.sql). hash() only narrows the search
 -- (a collision just ranks a few more rows); the ranking itself compares event ids. The parameter complete is
--- true after rows that had been decided were replaced (sql/redelivered.sql ran).
+-- true after rows that had been decided were replaced (sql/raw/redelivered.sql ran).
 CREATE OR REPLACE TEMP TABLE redelivery_ranks AS
 SELECT arrival_date, source_file, line_no,
        row_number() OVER (PARTITION BY event_id ORDER BY arrival_date, source_file, line_no) = 1 AS kept

@@ -1,4 +1,4 @@
--- What sql/attempt_outcomes_incremental.sql may rely on: the registry now (a fingerprint of its rows) and when
+-- What sql/experiment/attempt_outcomes_incremental.sql may rely on: the registry now (a fingerprint of its rows) and when
 -- attempt_outcomes was last computed (stored_fingerprint, NULL before the first time), the arrival dates loaded
 -- since (attempts_pending: how many, the oldest, whether rows that had been processed were replaced), and the
 -- newest arrival date already processed.

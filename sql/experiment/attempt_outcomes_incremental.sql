@@ -1,9 +1,9 @@
 -- The draft-level part of every triggered attempt (docs/definitions.md §4): the first nudge_triggered of each
 -- draft and its outcome from comment_posted within the window_minutes parameter (60) of it, compared by text_hash with
 -- the triggering submission. Never from nudge_response. Which user is in which arm (assignments) is joined
--- later, by sql/triggered_attempts.sql.
+-- later, by sql/experiment/triggered_attempts.sql.
 -- After a nightly load: only the drafts with events in the arrival dates loaded since the last update
--- (attempts_pending) are computed again, their rows replaced. The whole table: sql/attempt_outcomes.sql (the
+-- (attempts_pending) are computed again, their rows replaced. The whole table: sql/experiment/attempt_outcomes.sql (the
 -- same rules, keep the two in step; tests/test_outcome_rules.py and tests/test_incremental.py check that they
 -- agree). The events of the touched drafts are few and read once (MATERIALIZED; otherwise the draft filter was
 -- not applied to every use and each read all submissions).

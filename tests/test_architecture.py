@@ -111,10 +111,10 @@ def test_no_module_over_400_lines() -> None:
 
 
 def test_sql_files_live_in_their_layer_under_names_of_their_own() -> None:
-    """sql/<layer>/[read/]<name>.sql: the folders read as the data flow, and a file is found by its name alone
-    (pipelines.engine.sql_path, tests/sqlunit.py)."""
+    """sql/<layer>/[read/]<name>.sql (reports has reads only): the folders read as the data flow, and a file
+    is found by its name alone (pipelines.engine.sql_path, tests/sqlunit.py)."""
     files = sorted((ROOT / "sql").rglob("*.sql"))
     names = [path.stem for path in files]
     assert len(files) > 20 and len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     layers = {path.relative_to(ROOT / "sql").parts[0] for path in files}
-    assert layers == {"raw", "experiment", "metrics", "results"}, layers
+    assert layers == {"raw", "experiment", "metrics", "results", "reports"}, layers

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.engine import fetch_dicts
+from pipelines.engine import read
 from pipelines.registry import Experiment
 from pipelines.report import data as report_data
 from pipelines.report.pages import index_page, report_page, withheld_page
@@ -124,8 +124,7 @@ def write_withheld_report(con: duckdb.DuckDBPyConnection, exp: Experiment, repor
     """Replace an experiment's report by a red notice: its arms are not the planned sizes, so no result of
     it may be read as an effect of the prompt. Shows the sample-ratio check per segment, no effects; removes
     the stale results.csv and marks the experiment as withheld in the index."""
-    srm = fetch_dicts(con, "SELECT * FROM sample_ratio_checks WHERE experiment_id = $e "
-                      "ORDER BY segment_dim <> 'all', segment_dim, segment_value", {"e": exp.id})
+    srm = read(con, "report_sample_ratio_checks", {"e": exp.id})
     folder = reports_dir / exp.id
     folder.mkdir(parents=True, exist_ok=True)
     written = []

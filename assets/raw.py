@@ -1,5 +1,6 @@
-"""Raw layer: each arrival date's files → validated rows (raw_events) and explained rejects
-(quarantined_events); then one row per distinct event (events)."""
+"""Raw layer: each arrival date's files → validated rows (raw_events), explained rejects (quarantined_events) and
+what each file gave (ingested_files); then one row per distinct event (events) and the re-deliveries found on the
+way (delivery_findings)."""
 
 
 from collections.abc import Iterator
@@ -9,7 +10,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets.metadata import date_span, markdown_table
-from pipelines import ingest, progress, warehouse
+from pipelines import ingest, progress, tables, warehouse
+from pipelines.engine import read_tuples, row_count
 from pipelines.partitions import arrival_date_partitions
 from pipelines.resources import NudgeConfig, Warehouse
 
@@ -40,6 +42,13 @@ ON_UPSTREAM_CHANGE = (
             kinds={"duckdb"},
             group_name="raw",
         ),
+        dg.AssetSpec(
+            "ingested_files",
+            description="One row per file of an arrival date: its format, rows read, valid and quarantined, and "
+            "what was wrong with it as a whole (empty, unreadable, damaged gzip).",
+            kinds={"duckdb"},
+            group_name="raw",
+        ),
     ],
     partitions_def=arrival_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -55,7 +64,9 @@ def raw_events(
     with warehouse_db.get_connection() as con:
         with progress.raw_load(files, context.log, con):
             loads = warehouse.load_arrival_dates(con, events_root, keys)
-        reasons = warehouse.quarantine_reasons(con, keys)
+        reasons: dict[str, dict[str, int]] = {}
+        for day, reason, n in read_tuples(con, "quarantine_reasons", {"days": [date.fromisoformat(k) for k in keys]}):
+            reasons.setdefault(day, {})[reason] = int(n)
     for load in loads:
         key = load.arrival_date
         context.log.info(f"dt={key}: {load.files} files, {load.rows_read:,} rows read, {load.rows_valid:,} valid, "
@@ -71,6 +82,8 @@ def raw_events(
             "dagster/row_count": load.rows_quarantined,
             "quarantine_share": round(load.rows_quarantined / max(load.rows_read, 1), 4),
             "reasons": dg.MetadataValue.md(_reasons_table(reasons.get(key, {})))})
+        context.add_asset_metadata(asset_key="ingested_files", partition_key=key, metadata={
+            "dagster/row_count": load.files, "file_findings": dg.MetadataValue.json(load.file_findings)})
     span = date_span(keys)
     progress.step("raw_events", f"dt={span}: {totals['rows_valid']:,} valid rows, "
                   f"{totals['rows_quarantined']:,} quarantined, from {totals['files']:,} files")
@@ -78,22 +91,40 @@ def raw_events(
         "run_arrival_dates": span, "run_rows_valid": totals["rows_valid"], "run_files": totals["files"]})
     yield dg.MaterializeResult(asset_key="quarantined_events", metadata={
         "run_arrival_dates": span, "run_rows_quarantined": totals["rows_quarantined"]})
+    yield dg.MaterializeResult(asset_key="ingested_files", metadata={
+        "run_arrival_dates": span, "run_files": totals["files"]})
 
 
 def _reasons_table(counts: dict[str, int]) -> str:
     return markdown_table(["reason", "rows"], sorted(counts.items())) if counts else "no rejected rows"
 
 
-@dg.asset(
-    deps=["raw_events", "quarantined_events"],
-    description="One row per distinct event_id over all arrival dates (first delivery kept), no raw text; "
-    "plus delivery_findings (duplicate and conflicting re-deliveries per arrival date).",
-    kinds={"duckdb"},
-    group_name="raw",
+@dg.multi_asset(
+    name="events",
+    specs=[
+        dg.AssetSpec(
+            "events",
+            deps=["raw_events"],
+            description="One row per distinct event_id over all arrival dates (first delivery kept), no raw text: "
+            "a view of raw_events (sql/raw/events.sql marks each re-delivered row's first_delivery).",
+            kinds={"duckdb"},
+            group_name="raw",
+            automation_condition=ON_UPSTREAM_CHANGE,
+        ),
+        dg.AssetSpec(
+            "delivery_findings",
+            deps=["raw_events"],
+            description="Redundant copies of already delivered events per arrival date of the copy: "
+            "duplicate_event, and conflicting_duplicate when the copy's content differs. Decided with events "
+            "(which copy is kept), so written by the same step.",
+            kinds={"duckdb"},
+            group_name="raw",
+            automation_condition=ON_UPSTREAM_CHANGE,
+        ),
+    ],
     pool=POOL,
-    automation_condition=ON_UPSTREAM_CHANGE,
     check_specs=[
-        dg.AssetCheckSpec("quarantine_share_within_limit", asset="events",
+        dg.AssetCheckSpec("quarantine_share_within_limit", asset="events", additional_deps=["ingested_files"],
                           description="Fails when any arrival date rejected more than the configured share of "
                           "its rows (NUDGE_MAX_QUARANTINE_SHARE, default 5 %)."),
         dg.AssetCheckSpec("new_data_recently", asset="events",
@@ -103,27 +134,25 @@ def _reasons_table(counts: dict[str, int]) -> str:
 )
 def events(warehouse_db: Warehouse, paths: NudgeConfig) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
-        rows, findings_update = warehouse.resolve_duplicates(con)
-        findings = con.execute(
-            "SELECT reason, sum(count) FROM delivery_findings GROUP BY 1 ORDER BY 1").fetchall()
-        shares = con.execute(
-            "SELECT arrival_date::VARCHAR, sum(rows_quarantined), sum(rows_read) "
-            "FROM ingested_files GROUP BY 1 ORDER BY 1"
-        ).fetchall()
+        rows, findings_update = tables.resolve_duplicates(con)
+        findings = read_tuples(con, "delivery_findings_by_reason")
+        findings_rows = row_count(con, "delivery_findings")
+        shares = read_tuples(con, "quarantine_shares")
     dupes = int(sum(n for reason, n in findings if reason == "duplicate_event"))
     dates = [d for d, _, _ in shares]
     progress.step("events", f"{rows:,} distinct events, {dupes:,} duplicate deliveries dropped")
-    yield dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "duplicates_dropped": dupes, "delivery_findings_update": findings_update,
-        "arrival_dates": date_span(dates),
-        "delivery_findings": dg.MetadataValue.md(
+    yield dg.MaterializeResult(asset_key="events", metadata={
+        "dagster/row_count": rows, "duplicates_dropped": dupes, "arrival_dates": date_span(dates)})
+    yield dg.MaterializeResult(asset_key="delivery_findings", metadata={
+        "dagster/row_count": findings_rows, "update": findings_update,
+        "findings": dg.MetadataValue.md(
             markdown_table(["finding", "count"], [(r, int(n)) for r, n in findings]) if findings else "none"),
     })
     share = {d: q / max(r, 1) for d, q, r in shares}
     too_dirty = {d: round(s, 4) for d, s in share.items() if s > paths.max_quarantine_share}
     worst = max(share, key=lambda d: share[d], default=None)
     yield dg.AssetCheckResult(
-        check_name="quarantine_share_within_limit", passed=not too_dirty,
+        asset_key="events", check_name="quarantine_share_within_limit", passed=not too_dirty,
         description=f"{len(too_dirty)} arrival dates rejected more than {paths.max_quarantine_share:.1%} of their rows"
         if too_dirty else None,
         metadata={"limit": paths.max_quarantine_share,
@@ -141,7 +170,7 @@ def events(warehouse_db: Warehouse, paths: NudgeConfig) -> Iterator[dg.Materiali
         end_of_day = datetime.combine(date.fromisoformat(newest), time(23, 59, 59), tzinfo=UTC)
         age_hours = max(0.0, (datetime.now(UTC) - end_of_day).total_seconds() / 3600)
     yield dg.AssetCheckResult(
-        check_name="new_data_recently",
+        asset_key="events", check_name="new_data_recently",
         passed=age_hours is not None and age_hours <= paths.stale_after_hours,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"newest_arrival_date": str(newest), "hours_since": round(age_hours or -1.0, 1),

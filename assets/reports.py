@@ -13,7 +13,8 @@ from pipelines.resources import NudgeConfig, Warehouse
 
 
 @dg.asset(
-    deps=["experiment_results", "segment_heterogeneity", "sample_ratio_checks", "data_quality"],
+    deps=["experiment_results", "daily_results", "segment_heterogeneity", "sample_ratio_checks", "data_quality",
+          "triggered_attempts", "ingested_files"],
     description="reports/<experiment_id>/index.html (English), index.de.html (German) and results.csv, and "
     "reports/index.html (index.de.html) listing every experiment. Self-contained (plotly.js inlined, no "
     "external links), built from aggregates only: the answer per arm, the trust banner, five figures, all "

@@ -1,4 +1,6 @@
-"""Results layer (results-v1): experiment_results, sample_ratio_checks and data_quality."""
+"""Results layer (results-v1): sample_ratio_checks, experiment_results, daily_results, segment_heterogeneity and
+data_quality. Whether an experiment's results are withheld is decided once, by sql/**/withheld_experiments.sql
+over sample_ratio_checks; experiment_results, daily_results and the reports follow it."""
 
 
 import json
@@ -9,18 +11,18 @@ import dagster as dg
 
 from assets.metadata import markdown_table
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
-from pipelines import heterogeneity, progress, results, warehouse
+from pipelines import heterogeneity, progress, results, tables
+from pipelines.engine import fetch_table, read_tuples, replace_table
 from pipelines.registry import load_registry
-from pipelines.report.build import write_withheld_report
 from pipelines.resources import NudgeConfig, Warehouse
 
 
 @dg.asset(
-    deps=["arm_statistics"],
+    deps=["sample_ratio_counts"],
     description="Sample-ratio mismatch: assigned users per arm against the registry's planned split "
     "(chi-square, fails at p < 0.001), per experiment overall (segment 'all') and per country and platform. "
-    "A failure withholds that experiment's results: they are withdrawn and its report replaced by a red "
-    "notice saying why. The other experiments are published as usual.",
+    "A failure overall withholds that experiment's results: experiment_results and daily_results leave it "
+    "out and its report is replaced by a red notice saying why. The other experiments are published as usual.",
     kinds={"duckdb", "python"},
     group_name="results",
     pool=POOL,
@@ -33,29 +35,20 @@ from pipelines.resources import NudgeConfig, Warehouse
                           "experiment's results are withheld.")
     ],
 )
-def sample_ratio_checks(
-    warehouse_db: Warehouse, paths: NudgeConfig
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    experiments = {e.id: e for e in load_registry(paths.registry)}
+def sample_ratio_checks(warehouse_db: Warehouse) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
-        counts = warehouse.fetch_dicts(con, "SELECT * FROM sample_ratio_counts")
-        rows = results.sample_ratio_checks(counts)
-        warehouse.replace_table(con, "sample_ratio_checks", results.SRM_TYPES, rows)
-        overall = [r for r in rows if r["segment_dim"] == "all"]
-        failing = [r for r in overall if not r["passed"]]
-        for r in failing:  # withdraw what was published before: stale results must not stay up
-            con.execute("DELETE FROM experiment_results WHERE experiment_id = $e", {"e": r["experiment_id"]})
-            if warehouse.table_exists(con, "segment_heterogeneity"):
-                con.execute("DELETE FROM segment_heterogeneity WHERE experiment_id = $e", {"e": r["experiment_id"]})
-            write_withheld_report(con, experiments[r["experiment_id"]], Path(paths.reports_dir))
+        rows = results.sample_ratio_checks(fetch_table(con, "sample_ratio_counts"))
+        replace_table(con, "sample_ratio_checks", results.SRM_TYPES, rows)
+        withheld = tables.withheld_experiments(con)
+    overall = [r for r in rows if r["segment_dim"] == "all"]
     progress.step("sample_ratio_checks", ", ".join(f"{r['experiment_id']} {'pass' if r['passed'] else 'FAIL'}"
                                                    for r in overall))
     table = dg.MetadataValue.md(srm_table(overall))
     yield dg.MaterializeResult(metadata={"dagster/row_count": len(rows), "checks": table})
     yield dg.AssetCheckResult(
-        check_name="sample_ratio_matches_plan", passed=not failing,
-        description="Sample-ratio mismatch in " + ", ".join(r["experiment_id"] for r in failing) if failing else None,
-        metadata={"failing_experiments": dg.MetadataValue.json([r["experiment_id"] for r in failing]),
+        check_name="sample_ratio_matches_plan", passed=not withheld,
+        description="Sample-ratio mismatch in " + ", ".join(withheld) if withheld else None,
+        metadata={"failing_experiments": dg.MetadataValue.json(withheld),
                   "observed_vs_planned": table, "threshold_p": 0.001,
                   "lowest_p_value": min((float(r["p_value"]) for r in overall if r["p_value"] == r["p_value"]),
                                         default=1.0)},
@@ -77,11 +70,11 @@ def srm_table(overall: list[dict]) -> str:
 
 
 @dg.asset(
-    deps=["arm_statistics", "experiment_registry", "sample_ratio_checks"],
+    deps=["arm_statistics", "registry_experiments", "registry_variants", "sample_ratio_checks"],
     description="One row per (experiment, metric, segment, treatment arm): per-arm values, the effect with "
     "its 95 % fixed-horizon and always-valid intervals, p-values raw and adjusted, Bayesian chance to beat "
-    "control, and the decision (results-v1); plus daily_results, the headline effect after each day with "
-    "fixed and always-valid intervals.",
+    "control, and the decision (results-v1); each arm's verdict on its headline row. Withheld experiments "
+    "(sample-ratio mismatch) are left out.",
     kinds={"duckdb", "python"},
     group_name="results",
     pool=POOL,
@@ -96,13 +89,10 @@ def experiment_results(
     warehouse_db: Warehouse, paths: NudgeConfig
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     with warehouse_db.get_connection() as con:
-        withheld = set(warehouse.withheld_experiments(con))
+        withheld = set(tables.withheld_experiments(con))
         experiments = [e for e in load_registry(paths.registry) if e.id not in withheld]
-        arm_rows = warehouse.fetch_dicts(con, "SELECT * FROM arm_statistics")
-        rows = results.experiment_results(arm_rows, experiments)
-        warehouse.replace_table(con, "experiment_results", results.RESULT_TYPES, rows)
-        daily = results.daily_results(warehouse.fetch_dicts(con, "SELECT * FROM daily_arm_statistics"), experiments)
-        warehouse.replace_table(con, "daily_results", results.DAILY_TYPES, daily)
+        rows = results.experiment_results(fetch_table(con, "arm_statistics"), experiments)
+        replace_table(con, "experiment_results", results.RESULT_TYPES, rows)
     headline = [r for r in rows if r["metric"] == "withdraw_or_change_rate" and r["segment_dim"] == "all"]
     progress.step("experiment_results", f"{len(rows):,} results")
     yield dg.MaterializeResult(
@@ -127,6 +117,27 @@ def experiment_results(
 
 
 @dg.asset(
+    deps=["daily_arm_statistics", "registry_experiments", "registry_variants", "sample_ratio_checks"],
+    description="The headline effect per (experiment, treatment arm) as it stood after each experiment day, with "
+    "its fixed-horizon interval (valid for one look) and the always-valid interval (valid at every look). "
+    "Withheld experiments (sample-ratio mismatch) are left out.",
+    kinds={"duckdb", "python"},
+    group_name="results",
+    pool=POOL,
+    automation_condition=ON_UPSTREAM_CHANGE,
+)
+def daily_results(warehouse_db: Warehouse, paths: NudgeConfig) -> dg.MaterializeResult:
+    with warehouse_db.get_connection() as con:
+        withheld = set(tables.withheld_experiments(con))
+        experiments = [e for e in load_registry(paths.registry) if e.id not in withheld]
+        rows = results.daily_results(fetch_table(con, "daily_arm_statistics"), experiments)
+        replace_table(con, "daily_results", results.DAILY_TYPES, rows)
+    progress.step("daily_results", f"{len(rows):,} daily looks")
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(rows),
+                                          "withheld_experiments": dg.MetadataValue.json(sorted(withheld))})
+
+
+@dg.asset(
     deps=["experiment_results"],
     description="Does the effect differ between segments? One row per (experiment, metric, segment dimension, "
     "treatment arm): Cochran's Q over the segments' effects in experiment_results (only segments with a "
@@ -139,8 +150,8 @@ def experiment_results(
 )
 def segment_heterogeneity(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        rows = heterogeneity.segment_heterogeneity(warehouse.fetch_dicts(con, "SELECT * FROM experiment_results"))
-        warehouse.replace_table(con, "segment_heterogeneity", heterogeneity.HETEROGENEITY_TYPES, rows)
+        rows = heterogeneity.segment_heterogeneity(fetch_table(con, "experiment_results"))
+        replace_table(con, "segment_heterogeneity", heterogeneity.HETEROGENEITY_TYPES, rows)
     differ = [r for r in rows if r["p_value_adjusted"] is not None and r["p_value_adjusted"] < results.ALPHA]
     progress.step("segment_heterogeneity", f"{len(rows):,} tests, {len(differ)} showing a difference")
     table = "| experiment | metric | segments | arm | Q (df) | p (adj.) |\n|---|---|---|---|---|---|\n" + "\n".join(
@@ -164,7 +175,7 @@ def headline_markdown(headline: list[dict]) -> str:
 
 
 @dg.asset(
-    deps=["raw_events", "quarantined_events", "events", "triggered_attempts"],
+    deps=["raw_events", "quarantined_events", "ingested_files", "events", "delivery_findings", "experiment_findings"],
     description="Counts of every kind of bad or suspicious input per arrival date and reason: quarantined "
     "rows and files, duplicates, late events, scrubbed raw text, contamination and trigger findings.",
     kinds={"duckdb"},
@@ -174,8 +185,8 @@ def headline_markdown(headline: list[dict]) -> str:
 )
 def data_quality(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        rows = warehouse.rebuild(con, "data_quality")
-        totals = con.execute("SELECT reason, sum(count) FROM data_quality GROUP BY 1 ORDER BY 1").fetchall()
+        rows = tables.rebuild(con, "data_quality")
+        totals = read_tuples(con, "data_quality_by_reason")
     progress.step("data_quality", ", ".join(f"{k} {int(v):,}" for k, v in totals) or "clean")
     return dg.MaterializeResult(
         metadata={

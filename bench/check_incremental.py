@@ -6,7 +6,7 @@ Builds a reference warehouse with one `nudge run` over every arrival date, then 
 dates in other orders and with re-loads: the newest half first and the older half later (first deliveries
 move to an older date), the dates one batch at a time, and a partition re-loaded after a file of it changed.
 Every table must equal the reference (bench/compare_warehouses.py). This exercises the incremental
-first-delivery resolution (sql/events.sql) and the skipping of unchanged partitions.
+first-delivery resolution (sql/raw/events.sql) and the skipping of unchanged partitions.
 """
 
 from __future__ import annotations

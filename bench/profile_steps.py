@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
 
-from pipelines import ingest, warehouse  # noqa: E402
+from pipelines import engine, ingest, tables, warehouse  # noqa: E402
 from pipelines.registry import load_registry  # noqa: E402
 
 #: After the raw layer, in the assets' order: duplicates (events + delivery_findings), then these rebuilds;
@@ -57,17 +57,17 @@ def main() -> None:
                  else ingest.arrival_dates(Path(args.events)))
         warehouse.load_arrival_dates(con, Path(args.events), dates)
         timings[f"raw_events ({args.dates or 'all dates'})"] = time.perf_counter() - t0
-    warehouse.write_registry(con, load_registry(Path(args.registry)))
+    tables.write_registry(con, load_registry(Path(args.registry)))
     t0 = time.perf_counter()
-    _, mode = warehouse.resolve_duplicates(con)
+    _, mode = tables.resolve_duplicates(con)
     timings[f"events + delivery_findings ({mode})"] = time.perf_counter() - t0
     for name in REBUILDS:
         if name == "triggered_attempts":
             t0 = time.perf_counter()
-            mode = warehouse.update_attempt_outcomes(con)
+            mode = tables.update_attempt_outcomes(con)
             timings[f"attempt_outcomes ({mode})"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        warehouse.rebuild(con, name)
+        tables.rebuild(con, name)
         timings[name] = time.perf_counter() - t0
     total = time.perf_counter() - t_all
     if args.json:
@@ -77,10 +77,12 @@ def main() -> None:
             print(f"{v:8.2f}s  {k}")
         print(f"{total:8.2f}s  total")
     for name in args.explain:
-        subs = warehouse.SUBSTITUTIONS.get(name, {})
-        for st in con.extract_statements(warehouse.sql_text(name, **subs)):
+        subs = tables.SUBSTITUTIONS.get(name, {})
+        params = tables.PARAMETERS.get(name, {})
+        for st in con.extract_statements(engine.sql_text(name, **subs)):
             print(f"--- EXPLAIN ANALYZE {name}")
-            for row in con.execute("EXPLAIN ANALYZE " + st.query).fetchall():
+            used = {k: v for k, v in params.items() if f"${k}" in st.query}
+            for row in con.execute("EXPLAIN ANALYZE " + st.query, used).fetchall():
                 print(row[1])
     con.close()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.errors import CliError
+from pipelines.errors import CliError, run_failure_reason
 
 if TYPE_CHECKING:
     from pipelines.resources import Settings
@@ -70,7 +70,8 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
         with instance_runs.open_instance() as instance:  # the project's (DAGSTER_HOME) when configured
             for run_id in instance_runs.release_abandoned_runs(instance):
                 print(f"nudge: warning: run {run_id} of a killed `nudge run` marked failed", file=sys.stderr)
-            instance_runs.ensure_idle(instance)
+            instance_runs.ensure_idle(instance)  # another nudge run says so itself, before its lock does
+            check_warehouse(settings.warehouse)
             instance.add_dynamic_partitions(ARRIVAL_DATES, dates)  # idempotent: only new dates are added
             for first, last in partition_stretches(instance.get_dynamic_partitions(ARRIVAL_DATES), dates):
                 ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(
@@ -93,6 +94,20 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
         raise SampleRatioMismatch(
             f"sample-ratio mismatch in {', '.join(summary.srm_failures)}: results withheld, see {where}", summary)
     return summary
+
+
+def check_warehouse(path: Path) -> None:
+    """Fail in one line, before anything runs or is recorded, when the warehouse cannot be opened for writing:
+    a file that is not a DuckDB database, a damaged one, one that another process holds (DuckDB names it). A
+    missing file is created, as the run would."""
+    import duckdb
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        duckdb.connect(str(path)).close()
+    except (OSError, duckdb.Error) as exc:
+        lines = str(exc).strip().splitlines()
+        raise CliError(f"cannot open the warehouse {path}: {lines[0] if lines else type(exc).__name__}") from None
 
 
 def partition_stretches(registered: Sequence[str], dates: Sequence[str]) -> list[tuple[str, str]]:
@@ -119,32 +134,21 @@ def partition_stretches(registered: Sequence[str], dates: Sequence[str]) -> list
 
 
 def _raise_on_failure(result: object) -> None:
-    if getattr(result, "success", False):
-        return
-    for event in getattr(result, "all_events", []):
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None:  # the user's problem is the innermost error, not Dagster's wrapper
-                error = error.cause
-            message = error.message.strip().splitlines()[0]
-            raise CliError(f"step {event.step_key} failed: {message}")
-    raise CliError("the run failed (see the Dagster logs)")
+    if not getattr(result, "success", False):
+        raise CliError(run_failure_reason(list(getattr(result, "all_events", []))))
 
 
 def _summarise(settings: Settings, dates: list[str], experiment_ids: list[str]) -> RunSummary:
     import duckdb
 
-    from pipelines import warehouse
+    from pipelines import tables
+    from pipelines.engine import read_tuples
     from pipelines.report.text import bound, p_value, percent, points
 
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        rows = con.execute(
-            "SELECT experiment_id, variant, control, value_variant, value_control, diff, diff_ci_low, "
-            "diff_ci_high, p_value_adjusted, decision, verdict FROM experiment_results "
-            "WHERE metric = 'withdraw_or_change_rate' AND segment_dim = 'all' ORDER BY experiment_id, variant"
-        ).fetchall()
-        withheld = warehouse.withheld_experiments(con)
+        rows = read_tuples(con, "headline_results")
+        withheld = tables.withheld_experiments(con)
     finally:
         con.close()
     headline = []

@@ -133,7 +133,7 @@ REASON_TEXT_EN: dict[str, str] = {
     "implausible_timestamp": "event date after its arrival date or more than 48 h before it",
     "score_out_of_range": "toxicity_score outside [0, 1]",
     "invalid_value": "a value outside its allowed set or format",
-    "unreadable_file": "file could not be read at all",
+    "unreadable_file": "file could not be read, or not to its end (rows before the damage count)",
     "corrupt_gzip": "damaged gzip file: lines before the damage were used",
     "empty_file": "empty file",
     "duplicate_event": "re-delivered event counted once",

@@ -12,16 +12,22 @@ from pipelines.resources import Settings
 from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import build_arrival_sensor
 
+#: One asset (or AssetSpec of a multi_asset, where one step writes several tables) per table a user may read.
 ALL_ASSETS = [
-    raw.raw_events,
-    raw.events,
-    experiment.experiment_registry,
+    raw.raw_events,  # raw_events, quarantined_events, ingested_files
+    raw.events,  # events, delivery_findings
+    experiment.experiment_registry,  # registry_experiments, registry_variants
     experiment.assignments,
+    experiment.attempt_outcomes,
     experiment.triggered_attempts,
+    experiment.experiment_findings,
     metrics.user_metrics,
     metrics.arm_statistics,
+    metrics.daily_arm_statistics,
+    metrics.sample_ratio_counts,
     results.sample_ratio_checks,
     results.experiment_results,
+    results.daily_results,
     results.segment_heterogeneity,
     results.data_quality,
     reports.experiment_reports,
@@ -33,7 +39,7 @@ ANALYSIS_JOB = "analyse_experiments"
 ingest_job = dg.define_asset_job(
     INGEST_JOB,
     selection=dg.AssetSelection.assets(raw.raw_events),
-    description="Load arrival-date partitions of the event logs (raw_events, quarantined_events).",
+    description="Load arrival-date partitions of the event logs (raw_events, quarantined_events, ingested_files).",
 )
 analysis_job = dg.define_asset_job(
     ANALYSIS_JOB,

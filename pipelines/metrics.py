@@ -1,6 +1,6 @@
 """The metric catalogue: every metric declared once (docs/definitions.md §6, results-v1).
 
-SQL (``sql/user_metrics.sql``) builds the per-user columns a metric names; ``sql/arm_statistics.sql``
+SQL (``sql/metrics/user_metrics.sql``) builds the per-user columns a metric names; ``sql/metrics/arm_statistics.sql``
 turns them into per-arm sufficient statistics for every metric in this list in one pass; the results asset,
 the report and the tests read the same entries. Adding a metric is one entry here and one SQL column.
 """
@@ -24,8 +24,8 @@ class AttemptSplit:
 
     dim: str  # segment_dim
     key: str  # suffix of the per-user columns
-    value: str  # segment_value ('band1' / 'band2' are labelled with the threshold in sql/arm_statistics.sql)
-    condition: str  # SQL on the numbered attempts of sql/user_metrics.sql
+    value: str  # segment_value ('band1' / 'band2' are labelled with the threshold in sql/metrics/arm_statistics.sql)
+    condition: str  # SQL on the numbered attempts of sql/metrics/user_metrics.sql
 
 
 #: The attempt-level dimensions: the toxicity band of the triggering draft, and the attempt's number among its
@@ -168,7 +168,7 @@ EXACT = "DECIMAL(18, 6)"
 
 
 def metric_structs_sql() -> str:
-    """The list of per-user metric structs unnested by ``sql/arm_statistics.sql`` (generated, not input)."""
+    """The list of per-user metric structs unnested by ``sql/metrics/arm_statistics.sql`` (generated, not input)."""
     rows = []
     for m in CATALOGUE:
         rows.append(_struct(m.id, m.numerator, m.denominator, m.pre, m.units, "all", "all"))
@@ -195,7 +195,7 @@ def split_columns() -> list[str]:
 
 
 def split_counts_sql() -> str:
-    """The aggregates of ``sql/user_metrics.sql`` computing :func:`split_columns` over the numbered attempts."""
+    """The aggregates of ``sql/metrics/user_metrics.sql`` computing :func:`split_columns` over the numbered attempts."""
     by_name = {f"{c}_{s.key}": (c, s) for s in ATTEMPT_SPLITS for c in ATTEMPT_COUNTS}
     aggregates = []
     for name in split_columns():
@@ -206,7 +206,7 @@ def split_counts_sql() -> str:
 
 
 def split_select_sql() -> str:
-    """The final columns of ``sql/user_metrics.sql`` for the splits (0 for users without attempts)."""
+    """The final columns of ``sql/metrics/user_metrics.sql`` for the splits (0 for users without attempts)."""
     return ",\n       ".join(f"coalesce(a.{name}, 0) AS {name}" for name in split_columns())
 
 

@@ -1,9 +1,11 @@
-"""The DuckDB warehouse: running the files of ``sql/``, loading one arrival date, the registry as tables.
+"""The DuckDB warehouse's raw layer: setting DuckDB's options, the schema of the partition-filled tables, and
+loading arrival dates (staged, checked by sql/raw/raw_events.sql, written; file by file when a batch fails).
 
 Everything here takes an open connection; opening and closing it (one writer at a time) is the Dagster
-resource's job. Values from outside (paths, dates, registry entries) always travel as bound parameters or
-as rows of a table, never pasted into SQL text. The only text substituted into SQL files is generated from
-the code's own constants (the contract and the metric catalogue).
+resource's job. Running the files of ``sql/`` is :mod:`pipelines.engine`'s; building the derived tables from
+them is :mod:`pipelines.tables`'s. Values from outside (paths, dates) always travel as bound parameters or as
+rows of a table, never pasted into SQL text. The only text substituted into SQL files is generated from the
+code's own constants (the contract).
 """
 
 from __future__ import annotations
@@ -11,62 +13,29 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from pipelines import ingest, ingest_json, progress, spill
 from pipelines.contract import (
-    ATTRIBUTION_WINDOW_MINUTES,
     COMMON_REQUIRED,
     ENUMS,
     EVENT_TYPES,
     FIELDS,
     MAX_LATENESS_DAYS,
-    PRE_PERIOD_DAYS,
 )
-from pipelines.metrics import metric_structs_sql, split_counts_sql, split_select_sql
-from pipelines.registry import Experiment
+from pipelines.engine import run_sql, sql_path, transaction
 from pipelines.results import RESULT_TYPES, SRM_TYPES
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _log = logging.getLogger(__name__)
 #: Partitions that fell back to file-by-file staging in this process (see load_arrival_date), for tests
 #: and benchmarks: the fast path is expected to hold for every readable log.
 FALLBACKS: list[str] = []
 EVENT_COLUMNS = ", ".join(f.name for f in FIELDS)
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Everything in the block is committed together, or rolled back if it raises."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
-def sql_text(name: str, **substitutions: str) -> str:
-    """The text of ``sql/<name>.sql`` with the code-generated ``{placeholders}`` filled in."""
-    text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    return text.format(**substitutions) if substitutions else text
-
-
-def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None,
-            **substitutions: str) -> None:
-    """Run every statement of ``sql/<name>.sql``, binding only the parameters each statement uses."""
-    for statement in con.extract_statements(sql_text(name, **substitutions)):
-        query = statement.query
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in query}
-        con.execute(query, used) if used else con.execute(query)
 
 
 #: DuckDB's memory limit when neither --memory-limit nor NUDGE_MEMORY_LIMIT says otherwise: with Python,
@@ -95,8 +64,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     raw_columns = {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_events'").fetchall()}
     if "first_delivery" not in raw_columns:  # a warehouse from before first_delivery: decide every row again
-        con.execute("ALTER TABLE raw_events ADD COLUMN first_delivery BOOLEAN")
-        con.execute("INSERT INTO dedup_pending SELECT DISTINCT arrival_date, true FROM raw_events")
+        run_sql(con, "add_first_delivery")
     for name, columns in (("experiment_results", RESULT_TYPES), ("sample_ratio_checks", SRM_TYPES)):
         cols = ", ".join(f"{c} {t}" for c, t in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
@@ -270,14 +238,12 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 continue
             if fast and fmt == "parquet" and path.stat().st_size > 0:
                 try:
-                    group = ingest.parquet_candidate_columns(con, path)
-                except ingest.ParquetNotGroupable:
-                    pass
+                    group = ingest.parquet_candidate_columns(con, path)  # None: read it on its own
                 except (OSError, duckdb.Error) as exc:
                     day_reports.append(ingest.FileReport(source_file, "parquet", finding="unreadable_file",
                                                          detail=ingest.one_line(exc)))
                     continue
-                else:
+                if group is not None:
                     day_reports.append(ingest.FileReport(source_file, "parquet"))
                     scanned.add(source_file)  # its rows are counted once written
                     parquet_groups.setdefault(group, []).append(str(path))
@@ -302,8 +268,9 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                 run_sql(con, "raw_events", {"paths": [""]}, candidates="candidates", parse_detail="parse_detail",
                         **_VALIDATION)
             for (columns, _), paths in parquet_groups.items():
-                run_sql(con, "raw_events", {"paths": paths}, candidates=ingest.parquet_scan_sql(columns),
-                        parse_detail="NULL", **_VALIDATION)
+                with ingest.parquet_scan(con, paths) as literal:  # DuckDB reads exactly these files
+                    run_sql(con, "raw_events", {"paths": literal}, candidates=ingest.parquet_scan_sql(columns),
+                            parse_detail="NULL", **_VALIDATION)
             _record_files(con, days, reports, scanned)
             for day in days:
                 # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
@@ -329,13 +296,14 @@ def _stage_json(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, ingest.F
     stager.flush()
 
 
-_READING_MODULES = ("ingest.py", "ingest_json.py", "ingest_jsonl.py", "gzip_stream.py", "contract.py", "warehouse.py")
+_READING_MODULES = ("ingest.py", "ingest_json.py", "ingest_jsonl.py", "gzip_stream.py", "ingest_parquet.py",
+                    "contract.py", "warehouse.py")
 #: Everything that decides what a partition's rows become (the checking code and SQL, the contract, DuckDB's
 #: parsers): when any of it changes, every partition is read again.
 _RULES_VERSION = hashlib.sha256(b"\0".join(
     [duckdb.__version__.encode()]
     + [(Path(__file__).resolve().parent / name).read_bytes() for name in _READING_MODULES]
-    + [(SQL_DIR / "raw_events.sql").read_bytes(), (SQL_DIR / "schema.sql").read_bytes()]
+    + [sql_path("raw_events").read_bytes(), sql_path("schema").read_bytes()]
 )).hexdigest()
 
 
@@ -381,202 +349,3 @@ def _record_files(con: duckdb.DuckDBPyConnection, days: list[date], reports: dic
         con.executemany(
             "INSERT INTO quarantined_events (arrival_date, source_file, reason, detail) VALUES ($d, $f, $r, $x)",
             file_quarantine)
-
-
-# --- registry --------------------------------------------------------------------------------------------
-
-
-def write_registry(con: duckdb.DuckDBPyConnection, experiments: list[Experiment]) -> None:
-    """The registry as two small tables the SQL joins against (values bound as data, never as SQL)."""
-    with transaction(con):
-        con.execute(
-            """CREATE OR REPLACE TABLE registry_experiments (
-                 experiment_id VARCHAR PRIMARY KEY, start_date DATE, end_date DATE, control VARCHAR,
-                 trigger_threshold DOUBLE, band_edge DOUBLE, guardrail_margin DOUBLE)"""
-        )
-        con.execute(
-            "CREATE OR REPLACE TABLE registry_variants (experiment_id VARCHAR, variant VARCHAR, planned_share DOUBLE)"
-        )
-        for e in experiments:
-            con.execute(
-                "INSERT INTO registry_experiments VALUES ($id, $s, $e, $c, $t, $b, $g)",
-                {"id": e.id, "s": e.start, "e": e.end, "c": e.control, "t": e.trigger_threshold,
-                 "b": e.band_edge, "g": e.guardrail_margin},
-            )
-            for variant, share in e.variants.items():
-                con.execute(
-                    "INSERT INTO registry_variants VALUES ($id, $v, $p)", {"id": e.id, "v": variant, "p": share}
-                )
-
-
-def _delivery_substitutions() -> dict[str, str]:
-    content = [f.name for f in FIELDS if f.name != "event_id"]
-    return {
-        "content_columns": ", ".join(f"r.{c}" for c in content),
-        "same_content": " AND ".join(f"c.{c} IS NOT DISTINCT FROM f.{c}" for c in content),
-        "head": "CREATE OR REPLACE TABLE delivery_findings AS",
-        "involved": "",
-        "kept_source": "involved",
-    }
-
-
-#: Code-generated text for the SQL files that have placeholders.
-SUBSTITUTIONS: dict[str, dict[str, str]] = {
-    "delivery_findings": _delivery_substitutions(),
-    "attempt_outcomes": {"window_minutes": str(ATTRIBUTION_WINDOW_MINUTES)},
-    "user_metrics": {"pre_period_days": str(PRE_PERIOD_DAYS), "split_counts": split_counts_sql(),
-                     "split_columns": split_select_sql()},
-    "arm_statistics": {"metric_structs": metric_structs_sql()},
-}
-
-
-def _first_delivery_scope(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, Any]]:
-    """Substitutions and parameters of sql/events.sql: which event ids may need a new first delivery."""
-    complete, pending_dates = con.execute(
-        "SELECT coalesce(bool_or(complete), false), count(*) FROM dedup_pending").fetchall()[0]
-    if not pending_dates:
-        scope = "WHERE false"
-    elif complete:
-        scope = ""
-    else:
-        pending, total = con.execute(
-            "SELECT count(*) FILTER (arrival_date IN (SELECT arrival_date FROM dedup_pending)), count(*) "
-            "FROM raw_events").fetchall()[0]
-        # most rows new (a first load): one pass over every event id is cheaper than a semi-join
-        scope = "" if 2 * pending > total else (
-            "WHERE hash(event_id) IN (SELECT hash(event_id) FROM raw_events "
-            "WHERE arrival_date IN (SELECT arrival_date FROM dedup_pending))"
-        )
-    return {"scope": scope}, {"complete": bool(complete)}
-
-
-def _drop_events_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Warehouses written before `events` became a view hold it as a table."""
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'events'").fetchall()
-    if kind and kind[0][0] == "BASE TABLE":
-        con.execute("DROP TABLE events")
-
-
-def rebuild(con: duckdb.DuckDBPyConnection, name: str, **substitutions: str) -> int:
-    """Rebuild the unpartitioned table ``name`` from ``sql/<name>.sql`` atomically; return its row count.
-    (`events` and `delivery_findings` are brought up to date by :func:`resolve_duplicates`.)"""
-    with transaction(con):
-        run_sql(con, name, None, **{**SUBSTITUTIONS.get(name, {}), **substitutions})
-    return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
-
-
-def resolve_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    """sql/events.sql, then sql/delivery_findings.sql, in one transaction; return the number of distinct events
-    and how delivery_findings was brought up to date: "full", or "incremental" (only the arrival dates whose
-    copies were looked at, when only the event ids of newly loaded dates were)."""
-    extra, params = _first_delivery_scope(con)
-    incremental = extra["scope"] != "" and table_exists(con, "delivery_findings")
-    findings = dict(SUBSTITUTIONS["delivery_findings"])
-    if incremental:
-        findings["head"] = ("DELETE FROM delivery_findings WHERE arrival_date IN (SELECT arrival_date FROM "
-                            "redelivery_dates);\nINSERT INTO delivery_findings BY NAME")
-        findings["involved"] = ("AND NOT r.first_delivery "
-                                "AND r.arrival_date IN (SELECT arrival_date FROM redelivery_dates)")
-        findings["kept_source"] = "raw_events"
-    with transaction(con):
-        _drop_events_table(con)
-        run_sql(con, "events", params, **extra)
-        run_sql(con, "delivery_findings", None, **findings)
-    return int(con.execute("SELECT count(*) FROM events").fetchall()[0][0]), "incremental" if incremental else "full"
-
-
-def update_attempt_outcomes(con: duckdb.DuckDBPyConnection) -> str:
-    """Bring attempt_outcomes up to date with the loaded events; return "full", "incremental" or "unchanged".
-
-    Only the drafts with events in the arrival dates loaded since the last update are computed again (their
-    rows replaced), which is exact: an attempt depends on its draft's events and the registry alone. Everything
-    is computed again when that cannot be known: no table yet, another registry, rows that had been processed
-    were replaced (a re-loaded date), or a date older than one already processed was added (its rows may
-    displace kept copies of events of other drafts).
-    """
-    fingerprint = con.execute(
-        "SELECT md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM ("
-        " SELECT CAST(x AS VARCHAR) AS r FROM registry_experiments x"
-        " UNION ALL SELECT CAST(v AS VARCHAR) FROM registry_variants v)").fetchall()[0][0]
-    stored = con.execute("SELECT registry_fingerprint FROM attempts_state").fetchall()
-    pending, complete, oldest_pending = con.execute(
-        "SELECT count(*), coalesce(bool_or(complete), false), min(arrival_date) FROM attempts_pending").fetchall()[0]
-    processed_until = con.execute(
-        "SELECT max(arrival_date) FROM loaded_partitions "
-        "WHERE arrival_date NOT IN (SELECT arrival_date FROM attempts_pending)").fetchall()[0][0]
-    incremental = (
-        table_exists(con, "attempt_outcomes") and bool(stored) and stored[0][0] == fingerprint and not complete
-        and (processed_until is None or oldest_pending is None or oldest_pending > processed_until)
-    )
-    mode = "unchanged" if incremental and not pending else "incremental" if incremental else "full"
-    window = SUBSTITUTIONS["attempt_outcomes"]["window_minutes"]
-    with transaction(con):
-        if mode == "full":
-            run_sql(con, "attempt_outcomes", head="CREATE OR REPLACE TABLE attempt_outcomes AS", scope="",
-                    materialized="NOT MATERIALIZED", window_minutes=window)
-        elif mode == "incremental":
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE touched_drafts AS SELECT DISTINCT draft_id FROM raw_events "
-                "WHERE arrival_date IN (SELECT arrival_date FROM attempts_pending) AND draft_id IS NOT NULL")
-            con.execute("DELETE FROM attempt_outcomes WHERE draft_id IN (SELECT draft_id FROM touched_drafts)")
-            run_sql(con, "attempt_outcomes", head="INSERT INTO attempt_outcomes BY NAME",
-                    scope="AND draft_id IN (SELECT draft_id FROM touched_drafts)", materialized="MATERIALIZED",
-                    window_minutes=window)
-        con.execute("DELETE FROM attempts_pending")
-        con.execute("DELETE FROM attempts_state")
-        con.execute("INSERT INTO attempts_state VALUES ($f)", {"f": fingerprint})
-    return mode
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = $n",
-                            {"n": name}).fetchall()[0][0])
-
-
-def withheld_experiments(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The experiments whose results are withheld: those failing the overall sample-ratio check."""
-    return [r[0] for r in con.execute(
-        "SELECT experiment_id FROM sample_ratio_checks WHERE segment_dim = 'all' AND NOT passed ORDER BY 1"
-    ).fetchall()]
-
-
-def fetch_dicts(con: duckdb.DuckDBPyConnection, query: str, params: Mapping[str, Any] | None = None
-                ) -> list[dict[str, Any]]:
-    """Rows of a (small) query as dictionaries."""
-    cur = con.execute(query, params or {})
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def replace_table(con: duckdb.DuckDBPyConnection, name: str, columns: Mapping[str, str],
-                  rows: Sequence[Mapping[str, Any]]) -> int:
-    """Replace table ``name`` (a code constant) with ``rows``, typed by ``columns`` {name: SQL type}.
-
-    NaN becomes NULL: an undefined statistic is missing, not a number.
-    """
-    import pyarrow as pa
-
-    def clean(v: Any) -> Any:
-        return None if isinstance(v, float) and v != v else v
-
-    data = {c: [clean(r.get(c)) for r in rows] for c in columns}
-    table = pa.table({c: pa.array(v) if rows else pa.array([], pa.null()) for c, v in data.items()})
-    select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in columns.items())
-    con.register("incoming_rows", table)
-    try:
-        with transaction(con):
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM incoming_rows")
-    finally:
-        con.unregister("incoming_rows")
-    return len(rows)
-
-
-def quarantine_reasons(con: duckdb.DuckDBPyConnection, arrival_dates: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Rejected rows per arrival date and reason (quarantined_events is small: the rows that broke the contract)."""
-    out: dict[str, dict[str, int]] = {}
-    for day, reason, n in con.execute(
-            "SELECT arrival_date::VARCHAR, reason, count(*) FROM quarantined_events "
-            "WHERE list_contains($days, arrival_date) GROUP BY ALL",
-            {"days": [date.fromisoformat(d) for d in arrival_dates]}).fetchall():
-        out.setdefault(day, {})[reason] = int(n)
-    return out

@@ -30,15 +30,6 @@ SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
 
 Rows = Sequence[Mapping[str, Any]]
 
-#: The first statement and the scope that pipelines/warehouse.py pastes into sql/attempt_outcomes.sql today
-#: (``{head}``, ``{scope}``, ``{materialized}``): the full rebuild's, which the helper pastes in the same way.
-#: Only placeholders a file still has are filled; once the data-layer half of issue 17 makes the file complete
-#: (full and incremental variants as separate files), this wrapping no longer applies and can go.
-WRAPPING: dict[str, dict[str, str]] = {
-    "attempt_outcomes": {"head": "CREATE OR REPLACE TABLE attempt_outcomes AS", "scope": "",
-                         "materialized": "NOT MATERIALIZED"},
-}
-
 #: Derived tables whose types the reference schema takes from their own SQL file, run on empty inputs, in the
 #: order the graph builds them.
 REFERENCE_MODELS = ("assignments", "attempt_outcomes", "triggered_attempts")
@@ -56,13 +47,13 @@ def sql_file(name: str) -> Path:
 
 def sql_text(name: str, substitutions: Mapping[str, str] | None = None) -> str:
     """The file's text with its code-generated ``{placeholders}`` filled in, as the warehouse fills them."""
-    from pipelines.warehouse import SUBSTITUTIONS
+    from pipelines.tables import SUBSTITUTIONS
 
     text = sql_file(name).read_text(encoding="utf-8")
     wanted = set(_PLACEHOLDER.findall(text))
     if not wanted:
         return text
-    values = {**SUBSTITUTIONS.get(name, {}), **WRAPPING.get(name, {}), **(substitutions or {})}
+    values = {**SUBSTITUTIONS.get(name, {}), **(substitutions or {})}
     missing = wanted - set(values)
     if missing:
         raise KeyError(f"sql/**/{name}.sql needs substitutions for {sorted(missing)}")
@@ -71,10 +62,14 @@ def sql_text(name: str, substitutions: Mapping[str, str] | None = None) -> str:
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None,
             substitutions: Mapping[str, str] | None = None) -> None:
-    """Run every statement of the file, binding only the parameters each statement uses."""
+    """Run every statement of the file, binding only the parameters each statement uses: the contract's constants
+    the warehouse passes (``pipelines.tables.PARAMETERS``, e.g. the 60-minute window), then ``params``."""
+    from pipelines.tables import PARAMETERS
+
+    values = {**PARAMETERS.get(name, {}), **(params or {})}
     for statement in con.extract_statements(sql_text(name, substitutions)):
         query = statement.query
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in query}
+        used = {k: v for k, v in values.items() if f"${k}" in query}
         con.execute(query, used) if used else con.execute(query)
 
 
@@ -88,14 +83,16 @@ def connect() -> duckdb.DuckDBPyConnection:
 @cache
 def reference_schema() -> dict[str, tuple[tuple[str, str], ...]]:
     """``{table: ((column, type), ...)}`` of the warehouse: its DDL, the registry tables, the ``events`` view
-    (sql/events.sql on no rows) and the derived tables of :data:`REFERENCE_MODELS` on no rows."""
-    from pipelines.warehouse import ensure_schema, write_registry
+    (sql/raw/events.sql on no rows) and the derived tables of :data:`REFERENCE_MODELS` on no rows."""
+    from pipelines.tables import write_registry
+    from pipelines.warehouse import ensure_schema
 
     con = connect()
     try:
         ensure_schema(con)
         write_registry(con, [])
-        run_sql(con, "events", {"complete": False}, {"scope": "WHERE false"})
+        run_sql(con, "redelivered_incremental")
+        run_sql(con, "events", {"complete": False})
         for name in REFERENCE_MODELS:
             run_sql(con, name)
         columns: dict[str, list[tuple[str, str]]] = {}

@@ -1,4 +1,4 @@
-"""After a nightly load only the drafts with new events are computed again (sql/attempt_outcomes.sql); the
+"""After a nightly load only the drafts with new events are computed again (sql/experiment/attempt_outcomes.sql); the
 result must be exactly what a full rebuild from every loaded event gives, and every case where that cannot be
 known must fall back to the full rebuild."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import ingest, warehouse
+from pipelines import ingest, tables, warehouse
 from pipelines.registry import load_registry
 from pipelines.simulate import simulate
 
@@ -35,11 +35,11 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 def _analyse(con: duckdb.DuckDBPyConnection, log: Path) -> str:
     """The steps of the events, registry, assignments and triggered_attempts assets, in their order."""
-    FINDINGS_MODES.append(warehouse.resolve_duplicates(con)[1])
-    warehouse.write_registry(con, load_registry(log / "experiments.yml"))
-    warehouse.rebuild(con, "assignments")
-    mode = warehouse.update_attempt_outcomes(con)
-    warehouse.rebuild(con, "triggered_attempts")
+    FINDINGS_MODES.append(tables.resolve_duplicates(con)[1])
+    tables.write_registry(con, load_registry(log / "experiments.yml"))
+    tables.rebuild(con, "assignments")
+    mode = tables.update_attempt_outcomes(con)
+    tables.rebuild(con, "triggered_attempts")
     return mode
 
 
@@ -104,17 +104,17 @@ def test_another_registry_rebuilds_everything(log: Path, tmp_path: Path) -> None
     _load(con, log, dates[:-1])
     assert _analyse(con, log) == "full"
     _load(con, log, dates[-1:])
-    warehouse.resolve_duplicates(con)
+    tables.resolve_duplicates(con)
     con.execute("UPDATE registry_experiments SET band_edge = band_edge + 0.01")  # e.g. an edited experiments.yml
-    assert warehouse.update_attempt_outcomes(con) == "full"
+    assert tables.update_attempt_outcomes(con) == "full"
 
 
 def test_daily_looks_equal_a_direct_count_of_each_day(log: Path, tmp_path: Path) -> None:
-    """sql/daily_arm_statistics.sql sums each user's changes; here every look is counted from scratch."""
+    """sql/metrics/daily_arm_statistics.sql sums each user's changes; here every look is counted from scratch."""
     con = _connect(tmp_path / "w.duckdb")
     _load(con, log, ingest.arrival_dates(log / "events"))
     _analyse(con, log)
-    warehouse.rebuild(con, "daily_arm_statistics")
+    tables.rebuild(con, "daily_arm_statistics")
     attempts = con.execute(
         "SELECT a.experiment_id, a.variant, a.user_id, CAST(a.triggered_at AS DATE), "
         "a.outcome IN ('withdrawn', 'changed'), x.start_date, x.end_date "

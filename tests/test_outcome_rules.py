@@ -56,7 +56,7 @@ def assignment(user: str, variant: str, *, contaminated: bool = False) -> dict[s
 
 def test_registry_rows_are_the_warehouses() -> None:
     from pipelines.registry import parse_registry
-    from pipelines.warehouse import write_registry
+    from pipelines.tables import write_registry
 
     con = connect()
     write_registry(con, parse_registry(REGISTRY))
@@ -75,6 +75,31 @@ def test_post_with_other_text_hash_is_changed() -> None:
     log.post("u1", "d1", 3, 0.3, "bb", "c1")
     assert_rows(attempt_outcomes(log), "attempt_outcomes", [
         {"draft_id": "d1", "user_id": "u1", "variant": "prompt_empathy", "outcome": "changed", "has_submission": True}])
+
+
+def test_the_incremental_file_recomputes_the_touched_drafts_as_the_full_file_does() -> None:
+    """sql/**/attempt_outcomes_incremental.sql repeats the rules of sql/**/attempt_outcomes.sql for the drafts
+    with events in the pending arrival dates: their stale rows become the full file's rows, the others stay."""
+    log = base_log()
+    log.draft("u1", "d1", 1, 0.9, "aa")
+    log.trigger("u1", "d1", 1, "prompt_empathy")
+    log.post("u1", "d1", 3, 0.3, "bb", "c1")
+    log.draft("u2", "d2", 1, 0.95, "cc")
+    log.trigger("u2", "d2", 1, "control")
+    log.post("u2", "d2", 30, 0.95, "cc", "c2")
+    log.draft("u1", "d3", 5, 0.9, "dd")
+    log.trigger("u1", "d3", 5, "prompt_empathy")
+    log.post("u1", "d3", 66, 0.9, "ee", "c3")  # after the 60-minute window
+    full = select_rows(attempt_outcomes(log), "SELECT * FROM attempt_outcomes ORDER BY draft_id")
+    touched = {"d1", "d3"}
+    stale = [{**row, "outcome": "stale", "posted_at": None} if row["draft_id"] in touched else row for row in full]
+    con = run_model("attempt_outcomes_incremental", {
+        "events": log.rows(), **REGISTRY_ROWS, "attempt_outcomes": stale,
+        "raw_events": [{"arrival_date": "2026-03-09", "draft_id": d} for d in sorted(touched)],
+        "attempts_pending": [{"arrival_date": "2026-03-09", "complete": False}]})
+    assert select_rows(con, "SELECT * FROM attempt_outcomes ORDER BY draft_id") == full
+    assert {r["draft_id"]: r["outcome"] for r in full} == {"d1": "changed", "d2": "posted_unchanged",
+                                                           "d3": "withdrawn"}
 
 
 def test_post_with_same_text_hash_is_posted_unchanged() -> None:

@@ -67,3 +67,16 @@ def test_assert_rows_compares_the_named_columns_in_any_order() -> None:
         assert_rows(con, "registry_variants", [{"variant": "a"}, {"variant": "c"}])
     with pytest.raises(AssertionError, match="expected no rows"):
         assert_rows(con, "registry_variants", [])
+
+
+def test_every_read_file_is_one_select() -> None:
+    """sql/<layer>/read/*.sql hold the small reads behind metadata, checks and decisions: one SELECT each, so
+    running one never changes the warehouse."""
+    import duckdb
+
+    con = connect()
+    reads = sorted(sqlunit.SQL_ROOT.rglob("read/*.sql"))
+    assert len(reads) >= 10
+    for path in reads:
+        statements = con.extract_statements(path.read_text(encoding="utf-8"))
+        assert [s.type for s in statements] == [duckdb.StatementType.SELECT], path

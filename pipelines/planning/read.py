@@ -17,7 +17,7 @@ def read_arm_statistics(warehouse: Path, experiment_id: str | None = None
     """
     import duckdb
 
-    from pipelines.warehouse import fetch_dicts, table_exists
+    from pipelines.engine import read, table_exists
 
     if not warehouse.is_file():
         raise PlanningError(f"warehouse not found: {warehouse}")
@@ -29,8 +29,7 @@ def read_arm_statistics(warehouse: Path, experiment_id: str | None = None
         for table in ("arm_statistics", "registry_experiments"):
             if not table_exists(con, table):
                 raise PlanningError(f"warehouse {warehouse} has no {table} table (run `nudge run` first)")
-        known = [r["experiment_id"] for r in fetch_dicts(
-            con, "SELECT DISTINCT experiment_id FROM arm_statistics ORDER BY 1")]
+        known = [r["experiment_id"] for r in read(con, "planning_experiments")]
         if experiment_id is None:
             if len(known) != 1:
                 listed = ", ".join(known) if known else "none"
@@ -41,11 +40,10 @@ def read_arm_statistics(warehouse: Path, experiment_id: str | None = None
             raise PlanningError(f"experiment {experiment_id!r} not in {warehouse} "
                                 f"(found: {', '.join(known) or 'none'})")
         params = {"e": experiment_id}
-        control = fetch_dicts(con, "SELECT control FROM registry_experiments WHERE experiment_id = $e", params)
+        control = read(con, "planning_control", params)
         if not control:
             raise PlanningError(f"experiment {experiment_id!r} is not in the warehouse's registry")
-        rows = fetch_dicts(con, "SELECT * FROM arm_statistics WHERE experiment_id = $e AND segment_dim = 'all' "
-                                "ORDER BY metric, variant", params)
+        rows = read(con, "planning_arm_statistics", params)
     except duckdb.Error as exc:
         raise PlanningError(f"cannot read warehouse {warehouse}: {str(exc).splitlines()[0]}") from None
     finally:

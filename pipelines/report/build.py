@@ -2,8 +2,8 @@
 ``summary.json`` (what the index shows); ``index.html`` / ``index.de.html`` listing every experiment.
 
 Reads only aggregates (:mod:`pipelines.report.data`): no user id and no raw text can reach a report. An
-experiment whose arms are not the planned sizes gets the withheld notice instead of a report, here and from
-the sample-ratio check's asset (:func:`write_withheld_report`).
+experiment whose results are withheld (:func:`pipelines.tables.withheld_experiments`: its arms are not the
+planned sizes) gets the withheld notice instead of a report (:func:`write_withheld_report`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from typing import Any
 
 import duckdb
 
+from pipelines.engine import read
 from pipelines.registry import Experiment
 from pipelines.report import data as report_data
 from pipelines.report.pages import index_page, report_page, withheld_page
 from pipelines.report.sentences import HEADLINE, arm_status
 from pipelines.report.text import LANGS, Lang, percent, points, signed_points, t
 from pipelines.report.trust import assess
-from pipelines.warehouse import fetch_dicts
+from pipelines.tables import withheld_experiments
 
 PAGE: dict[Lang, str] = {"en": "index.html", "de": "index.de.html"}
 SUMMARY = "summary.json"
@@ -48,10 +49,10 @@ def build_reports(con: duckdb.DuckDBPyConnection, experiments: list[Experiment],
     ``rejected_limit``: the raw-layer check's limit on rejected rows, which the trust banner applies too."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     out = Written()
+    withheld = set(withheld_experiments(con))
     for exp in experiments:
         data = report_data.load(con, exp, rejected_limit=rejected_limit)
-        srm = data.srm_overall
-        if srm is not None and not srm["passed"]:
+        if exp.id in withheld:
             out.paths += write_withheld_report(con, exp, reports_dir, update_index=False)
             out.summaries.append(_summary(exp, data, withheld=True))
             continue
@@ -123,8 +124,7 @@ def write_withheld_report(con: duckdb.DuckDBPyConnection, exp: Experiment, repor
     """Replace an experiment's report by a red notice: its arms are not the planned sizes, so no result of
     it may be read as an effect of the prompt. Shows the sample-ratio check per segment, no effects; removes
     the stale results.csv and marks the experiment as withheld in the index."""
-    srm = fetch_dicts(con, "SELECT * FROM sample_ratio_checks WHERE experiment_id = $e "
-                      "ORDER BY segment_dim <> 'all', segment_dim, segment_value", {"e": exp.id})
+    srm = read(con, "report_sample_ratio_checks", {"e": exp.id})
     folder = reports_dir / exp.id
     folder.mkdir(parents=True, exist_ok=True)
     written = []

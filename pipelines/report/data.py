@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
+from pipelines.engine import read, table_exists
 from pipelines.registry import Experiment
-from pipelines.warehouse import fetch_dicts
 
 Row = dict[str, Any]
 
@@ -66,40 +66,23 @@ class ReportData:
         return max(days) if days else None
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = $t", {"t": name}
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _rows(con: duckdb.DuckDBPyConnection, table: str, sql: str, params: dict[str, Any]) -> list[Row]:
-    return fetch_dicts(con, sql, params) if _table_exists(con, table) else []
+def _rows(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any]) -> list[Row]:
+    """The rows of ``sql/reports/read/<name>.sql``, or none while ``table`` has not been built yet."""
+    return read(con, name, params) if table_exists(con, table) else []
 
 
 def load(con: duckdb.DuckDBPyConnection, exp: Experiment, *, rejected_limit: float = 0.05) -> ReportData:
     """Read the aggregates of one experiment."""
     p = {"e": exp.id}
     data = ReportData(exp, rejected_limit=rejected_limit)
-    data.results = _rows(con, "experiment_results", "SELECT * FROM experiment_results WHERE experiment_id = $e "
-                         "ORDER BY metric, segment_dim, segment_value, variant", p)
-    data.daily = _rows(con, "daily_results", "SELECT * FROM daily_results WHERE experiment_id = $e "
-                       "ORDER BY metric, variant, as_of", p)
-    data.heterogeneity = _rows(con, "segment_heterogeneity", "SELECT * FROM segment_heterogeneity "
-                               "WHERE experiment_id = $e ORDER BY metric, segment_dim, variant", p)
-    data.srm = _rows(con, "sample_ratio_checks", "SELECT * FROM sample_ratio_checks WHERE experiment_id = $e "
-                     "ORDER BY segment_dim <> 'all', segment_dim, segment_value", p)
-    data.quality = _rows(
-        con, "data_quality",
-        "SELECT reason, CASE WHEN experiment_id IS NULL THEN 'log' ELSE 'experiment' END AS scope, "
-        "sum(count)::BIGINT AS count FROM data_quality WHERE experiment_id = $e OR experiment_id IS NULL "
-        "GROUP BY ALL ORDER BY count DESC, reason", p)
-    for r in _rows(con, "triggered_attempts", "SELECT variant, outcome, count(*)::BIGINT AS attempts "
-                   "FROM triggered_attempts WHERE experiment_id = $e AND exclusion IS NULL GROUP BY ALL", p):
+    data.results = _rows(con, "experiment_results", "report_results", p)
+    data.daily = _rows(con, "daily_results", "report_daily_results", p)
+    data.heterogeneity = _rows(con, "segment_heterogeneity", "report_heterogeneity", p)
+    data.srm = _rows(con, "sample_ratio_checks", "report_sample_ratio_checks", p)
+    data.quality = _rows(con, "data_quality", "report_data_quality", p)
+    for r in _rows(con, "triggered_attempts", "report_funnel", p):
         data.funnel.setdefault(r["variant"], {})[r["outcome"]] = int(r["attempts"])
-    files = _rows(con, "ingested_files", "SELECT sum(rows_read)::BIGINT AS rows_read, "
-                  "sum(rows_quarantined)::BIGINT AS rows_rejected, min(arrival_date) AS first_arrival, "
-                  "max(arrival_date) AS last_arrival FROM ingested_files", {})
+    files = _rows(con, "ingested_files", "report_files", {})
     if files:
         f = files[0]
         data.rows_read, data.rows_rejected = int(f["rows_read"] or 0), int(f["rows_rejected"] or 0)

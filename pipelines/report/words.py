@@ -310,7 +310,7 @@ REASON_TEXT_DE: dict[str, str] = {
     "implausible_timestamp": "Ereignisdatum nach dem Eingangstag oder mehr als 48 h davor",
     "score_out_of_range": "toxicity_score außerhalb von [0, 1]",
     "invalid_value": "ein Wert außerhalb seiner erlaubten Menge oder seines Formats",
-    "unreadable_file": "Datei ließ sich gar nicht lesen",
+    "unreadable_file": "Datei ließ sich nicht oder nicht bis zum Ende lesen (Zeilen vor dem Schaden zählen)",
     "corrupt_gzip": "beschädigte gzip-Datei: Zeilen vor der Beschädigung wurden verwendet",
     "empty_file": "leere Datei",
     "duplicate_event": "erneut geliefertes Ereignis, einmal gezählt",

@@ -146,7 +146,7 @@ def test_the_catalogue_shows_what_the_demo_did(demo_then_ui: Served, page) -> No
     # every asset materialised; the partitioned ones in all their arrival dates
     open_page(page, f"{served.url}/assets")
     rows = page.locator('[class*="VirtualizedAssetRow_rowGrid"]')
-    partitioned = {"raw_events", "quarantined_events"}
+    partitioned = {key.to_user_string() for asset in ALL_ASSETS if asset.partitions_def for key in asset.keys}
     for asset in ALL_ASSETS:
         for key in asset.keys:
             name = key.to_user_string()

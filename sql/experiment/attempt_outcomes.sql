@@ -1,18 +1,18 @@
 -- The draft-level part of every triggered attempt (docs/definitions.md §4): the first nudge_triggered of each
--- draft and its outcome from comment_posted in the 60-minute window, compared by text_hash with the triggering
--- submission. Never from nudge_response. Everything here depends only on the events of the attempt's own
--- draft and on the registry, so after a nightly load only the drafts with events in the new arrival dates are
--- computed again: the head placeholder is the full rebuild (CREATE OR REPLACE) or the insert of those drafts,
--- and the scope placeholder limits the events read to them (the temp table touched_drafts) or is empty. The
--- events of the touched drafts are few and read once (MATERIALIZED; otherwise the scope was not applied to
--- every use and each read all submissions); all events are read by each use instead (NOT MATERIALIZED).
--- Which user is in which arm (assignments) is joined later, by sql/triggered_attempts.sql.
-{head}
-WITH draft_events AS {materialized} (
+-- draft and its outcome from comment_posted within the window_minutes parameter (60) of it, compared by text_hash with
+-- the triggering submission. Never from nudge_response. Which user is in which arm (assignments) is joined
+-- later, by sql/experiment/triggered_attempts.sql.
+-- The whole table. Everything here depends only on the events of the attempt's own draft and on the registry,
+-- so after a nightly load only the drafts with events in the new arrival dates are computed again:
+-- sql/experiment/attempt_outcomes_incremental.sql (the same rules, keep the two in step; tests/test_outcome_rules.py and
+-- tests/test_incremental.py check that they agree). All events are read by each use of draft_events
+-- (NOT MATERIALIZED).
+CREATE OR REPLACE TABLE attempt_outcomes AS
+WITH draft_events AS NOT MATERIALIZED (
   SELECT experiment_id, draft_id, user_id, variant, event_id, event_ts, arrival_date, shown, event_type, text_hash,
          toxicity_score
   FROM events
-  WHERE event_type IN ('nudge_triggered', 'comment_draft_submitted', 'comment_posted') {scope}
+  WHERE event_type IN ('nudge_triggered', 'comment_draft_submitted', 'comment_posted')
 ), first_trigger AS (
   -- the draft's first trigger for the experiment, then only if it names a registered variant: a later trigger
   -- never stands in for a first one that cannot be analysed
@@ -39,7 +39,7 @@ WITH draft_events AS {materialized} (
   SELECT t.trigger_event_id, p.text_hash, p.toxicity_score, p.event_ts AS posted_at
   FROM first_trigger t
   JOIN draft_events p ON p.draft_id = t.draft_id AND p.event_type = 'comment_posted'
-   AND p.event_ts BETWEEN t.triggered_at AND t.triggered_at + INTERVAL {window_minutes} MINUTE
+   AND p.event_ts BETWEEN t.triggered_at AND t.triggered_at + INTERVAL ($window_minutes) MINUTE
   QUALIFY row_number() OVER (PARTITION BY t.trigger_event_id ORDER BY p.event_ts, p.event_id) = 1
 )
 SELECT t.experiment_id, t.user_id, t.draft_id, t.variant, t.trigger_event_id, t.triggered_at, t.arrival_date,

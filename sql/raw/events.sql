@@ -3,17 +3,11 @@
 --
 -- raw_events.first_delivery is NULL for the only copy of an event (every row arrives so), true for the kept
 -- copy of an event delivered more than once and false for its other copies; `events` is the view of the
--- rows not marked false. Only event ids delivered more than once need a decision, and only those that occur
--- among the arrival dates loaded since the last run (dedup_pending) can have changed: {scope} limits the
--- search to them, or is empty (every event id) after rows that had been decided were replaced. hash() only
--- narrows the search (a collision just ranks a few more rows); the ranking itself compares event ids.
-CREATE OR REPLACE TEMP TABLE redelivered AS
-SELECT hash(event_id) AS h
-FROM raw_events
-{scope}
-GROUP BY 1
-HAVING count(*) > 1;
-
+-- rows not marked false. Only event ids delivered more than once need a decision: the temp table
+-- redelivered holds their hashes, every such id (sql/raw/redelivered.sql) or only those that occur among the
+-- arrival dates loaded since the last run (sql/raw/redelivered_incremental.sql). hash() only narrows the search
+-- (a collision just ranks a few more rows); the ranking itself compares event ids. The parameter complete is
+-- true after rows that had been decided were replaced (sql/raw/redelivered.sql ran).
 CREATE OR REPLACE TEMP TABLE redelivery_ranks AS
 SELECT arrival_date, source_file, line_no,
        row_number() OVER (PARTITION BY event_id ORDER BY arrival_date, source_file, line_no) = 1 AS kept

@@ -70,7 +70,7 @@ WITH users AS (
          p.event_ts >= u.assigned_at AS in_experiment, p.* EXCLUDE (user_id, event_ts, toxicity_score)
   FROM users u
   JOIN commented p ON p.user_id = u.user_id
-   AND p.event_ts >= u.assigned_at - INTERVAL {pre_period_days} DAY
+   AND p.event_ts >= u.assigned_at - INTERVAL ($pre_period_days) DAY
    AND CAST(p.event_ts AS DATE) <= u.end_date
 ), post_counts AS (
   SELECT experiment_id, user_id,

@@ -1,7 +1,7 @@
 -- Tables of the warehouse that are filled partition by partition (replace-by-partition), created once.
 -- Unpartitioned tables are rebuilt by their own sql/<table>.sql file.
 -- first_delivery: for an event_id delivered more than once, whether the row is its kept copy
--- (docs/definitions.md §2); NULL for an only copy. Rows arrive NULL; sql/events.sql marks the copies among
+-- (docs/definitions.md §2); NULL for an only copy. Rows arrive NULL; sql/raw/events.sql marks the copies among
 -- the arrival dates listed in dedup_pending.
 CREATE TABLE IF NOT EXISTS raw_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT NOT NULL, has_text BOOLEAN NOT NULL,
@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS raw_events (
 -- Arrival dates loaded since the last first-delivery resolution; `complete` when rows that had been resolved
 -- were replaced (their event ids may have lost their kept copy, so every event id is looked at again).
 CREATE TABLE IF NOT EXISTS dedup_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
--- The same for attempt_outcomes (sql/attempt_outcomes.sql), and the registry it was last computed with.
+-- The same for attempt_outcomes (sql/experiment/attempt_outcomes.sql), and the registry it was last computed with.
 CREATE TABLE IF NOT EXISTS attempts_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
 CREATE TABLE IF NOT EXISTS attempts_state (registry_fingerprint VARCHAR NOT NULL);
 -- What each arrival date was loaded from (its files' names, sizes, times and the checking rules), so an

@@ -1,5 +1,5 @@
 -- Every prompted (or, in control, would-have-been-prompted) attempt and its outcome (docs/definitions.md §4):
--- the draft-level rows of sql/attempt_outcomes.sql with the user's arm. Attempts that cannot be analysed keep
+-- the draft-level rows of sql/experiment/attempt_outcomes.sql with the user's arm. Attempts that cannot be analysed keep
 -- their row with the reason in `exclusion`. Rebuilt in full each time (one row per attempt: small next to the
 -- events), because a late or contradicting assignment changes the exclusion of earlier attempts.
 CREATE OR REPLACE TABLE triggered_attempts AS

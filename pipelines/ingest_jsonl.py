@@ -1,6 +1,6 @@
 """JSONL (plain or gzip) as a bounded stream of scrubbed lines: what DuckDB is given of a JSON log.
 
-A file is read in pieces (gzip decompressed member by member, at most ``_OUT_BYTES`` per step), split into
+A file is read in pieces (gzip decompressed member by member in bounded steps, pipelines/gzip_stream.py), split into
 lines at ``\\n``, ``\\r\\n`` and a lone ``\\r``, and handed on in Arrow batches of one piece's lines, so memory stays
 bounded whatever a file expands to. Before any byte of a line leaves this module:
 
@@ -19,17 +19,18 @@ import json
 import os
 import re
 import stat
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines import gzip_stream
 from pipelines.contract import RAW_TEXT_FIELD
+from pipelines.gzip_stream import Report, one_line
 
 #: A line longer than this (bytes, its terminator included) is not read: it is quarantined as not_json.
 MAX_LINE_BYTES = 1 << 20
@@ -37,41 +38,26 @@ MAX_LINE_BYTES = 1 << 20
 MAX_DEPTH = 64
 #: What DuckDB sees of a line rejected here: not JSON, not blank.
 BAD_LINE = "#"
-#: Decompressed bytes one file may yield at most (env ``NUDGE_MAX_FILE_BYTES``); beyond it the file is cut
-#: there with the finding ``file_too_large``.
-DEFAULT_MAX_FILE_BYTES = 32 << 30
-_READ_BYTES = 4 << 20  # bytes read from disk at a time
-_FEED_BYTES = 16 << 10  # compressed bytes fed to zlib at a time (a bomb's 16 KiB inflate to at most ~16 MiB)
-_OUT_BYTES = 8 << 20  # decompressed bytes produced at a time
-_SALVAGE_BYTES = 1 << 10  # granularity of what is kept of a damaged gzip member before the damage
 #: What DuckDB's JSON reader tolerates beyond the standard (checked strictly in Python).
 _LENIENT_SUSPECT = r",\s*[}\]]|NaN|Infinity"
 _TRAILING_COMMA = r",\s*[}\]]"
 #: A JSON string equal to "text" (its letters written plainly or as \u escapes).
 _TEXT_STRING = r'"(?:t|\\u0074)(?:e|\\u0065)(?:x|\\u0078)(?:t|\\u0074)"'
 _TEXT_KEY = re.compile(_TEXT_STRING + r"\s*:")
+_TEXT_KEY_BYTES = re.compile(_TEXT_KEY.pattern.encode())  # the same, over the bytes of a line too long to decode
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-
-
-class Report(Protocol):
-    finding: str | None
-    detail: str | None
 
 
 @dataclass
 class LineBatch:
-    """Consecutive lines of one file: line_no, line (scrubbed), unterminated, not_strict, has_text."""
+    """Consecutive lines of one file: line_no, line (scrubbed), unterminated, not_strict, has_text, and
+    reject_detail (why a line was replaced by BAD_LINE, else null)."""
 
     table: pa.Table
 
     @property
     def num_rows(self) -> int:
         return self.table.num_rows
-
-
-def max_file_bytes() -> int:
-    value = os.environ.get("NUDGE_MAX_FILE_BYTES")
-    return int(value) if value else DEFAULT_MAX_FILE_BYTES
 
 
 def open_regular(path: Path) -> BinaryIO:
@@ -91,120 +77,28 @@ def line_batches(path: Path, report: Report) -> Iterator[LineBatch]:
     """Every line of a JSONL file, scrubbed, in batches; file-level findings go to ``report``. Raises OSError
     only for a file that cannot be opened."""
     with open_regular(path) as f:
-        chunks = _gunzip(f, report) if path.name.endswith(".gz") else _plain(f)
-        yield from _split(_capped(chunks, report, gz=path.name.endswith(".gz")), report)
+        gz = path.name.endswith(".gz")
+        yield from _split(_coalesced(gzip_stream.gunzip(f, report)) if gz else _plain(f), report)
 
 
 def _plain(f: BinaryIO) -> Iterator[bytes]:
-    while piece := f.read(_READ_BYTES):
+    while piece := f.read(gzip_stream.READ_BYTES):
         yield piece
 
 
-def _capped(chunks: Iterator[bytes], report: Report, *, gz: bool) -> Iterator[bytes]:
-    limit, total = max_file_bytes(), 0
+def _coalesced(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` joined into pieces of at least READ_BYTES (a 16 KiB step of gzip inflates to a few hundred KiB of
+    lines: split one by one, each batch's fixed cost of regexes and validation would dominate)."""
+    held: list[bytes] = []
+    size = 0
     for chunk in chunks:
-        if total + len(chunk) > limit:
-            yield chunk[: limit - total]
-            report.finding = "file_too_large"
-            report.detail = (f"{'decompresses' if gz else 'is'} larger than {limit:,} bytes (NUDGE_MAX_FILE_BYTES): "
-                             "lines up to there were read")
-            return
-        total += len(chunk)
-        yield chunk
-
-
-# --- gzip, streamed ----------------------------------------------------------------------------------------
-
-
-def _gunzip(f: BinaryIO, report: Report) -> Iterator[bytes]:
-    """The decompressed bytes of every gzip member of ``f``; what a damaged member holds before the damage still
-    counts (event-log-v1 §2), and after a member whose trailer alone is wrong the next one is read as usual."""
-    data = b""
-    at_eof = False
-
-    def more() -> bool:
-        nonlocal data, at_eof
-        piece = b"" if at_eof else f.read(_READ_BYTES)
-        at_eof = not piece
-        data += piece
-        return bool(piece)
-
-    while True:
-        while len(data) < (64 << 10) and more():
-            pass
-        if not data:
-            return
-        start = gzip_header_length(data)
-        if start is None:
-            report.finding, report.detail = "corrupt_gzip", "not a gzip member (bad header)"
-            return
-        data = data[start:]
-        inflate = zlib.decompressobj(wbits=-15)
-        crc = size = 0
-        while not inflate.eof:
-            if not data and not more():
-                report.finding = "corrupt_gzip"
-                report.detail = "gzip stream ends before its end marker (truncated)"
-                return
-            piece, data = data[:_FEED_BYTES], data[_FEED_BYTES:]
-            saved = inflate.copy()
-            try:
-                outs = list(_inflate(inflate, piece))
-            except zlib.error as exc:
-                report.finding, report.detail = "corrupt_gzip", _one_line(exc)
-                yield from _salvage(saved, piece)
-                return
-            for out in outs:
-                crc, size = zlib.crc32(out, crc), size + len(out)
-                yield out
-        data = inflate.unused_data + data
-        while len(data) < 8 and more():
-            pass
-        trailer, data = data[:8], data[8:]
-        if len(trailer) < 8:
-            report.finding, report.detail = "corrupt_gzip", "gzip stream ends inside its trailer (truncated)"
-            return
-        if int.from_bytes(trailer[:4], "little") != crc or int.from_bytes(trailer[4:], "little") != size & 0xFFFFFFFF:
-            report.finding, report.detail = "corrupt_gzip", "Error -3 while decompressing data: incorrect data check"
-
-
-def _inflate(inflate: Any, piece: bytes) -> Iterator[bytes]:
-    out = inflate.decompress(piece, _OUT_BYTES)
-    while True:
-        if out:
-            yield out
-        if not inflate.unconsumed_tail:
-            return
-        out = inflate.decompress(inflate.unconsumed_tail, _OUT_BYTES)
-
-
-def _salvage(inflate: Any, piece: bytes) -> Iterator[bytes]:
-    """What ``piece`` decompresses to before its damage, fed in small parts to a copy of the state before it."""
-    for pos in range(0, len(piece), _SALVAGE_BYTES):
-        try:
-            outs = list(_inflate(inflate, piece[pos : pos + _SALVAGE_BYTES]))
-        except zlib.error:
-            return
-        yield from outs
-
-
-def gzip_header_length(data: bytes) -> int | None:
-    """Length of the gzip member header at the start of ``data`` (RFC 1952 §2.3), None if it is not one."""
-    if len(data) < 10 or data[:3] != b"\x1f\x8b\x08":
-        return None
-    flags, pos = data[3], 10
-    try:
-        if flags & 4:  # FEXTRA
-            pos += 2 + int.from_bytes(data[pos : pos + 2], "little")
-        if flags & 8:  # FNAME
-            pos = data.index(b"\0", pos) + 1
-        if flags & 16:  # FCOMMENT
-            pos = data.index(b"\0", pos) + 1
-    except ValueError:
-        return None
-    if flags & 2:  # FHCRC
-        pos += 2
-    return pos if pos <= len(data) else None
+        held.append(chunk)
+        size += len(chunk)
+        if size >= gzip_stream.READ_BYTES:
+            yield b"".join(held)
+            held, size = [], 0
+    if held:
+        yield b"".join(held)
 
 
 # --- lines ------------------------------------------------------------------------------------------------
@@ -229,12 +123,12 @@ def _split(chunks: Iterator[bytes], report: Report) -> Iterator[LineBatch]:
         ends = _line_ends(data, final=False)
         if skipping:
             if not len(ends):
-                skipped_text = skipped_text or bool(_TEXT_KEY.search(data.decode("utf-8", "replace")))
-                pending = data[-16:]  # keep enough to see a key split across pieces
+                skipped_text = skipped_text or bool(_TEXT_KEY_BYTES.search(data))
+                pending = data[-64:]  # enough to see a key split across pieces
                 continue
-            skipped_text = skipped_text or bool(_TEXT_KEY.search(data[: ends[0]].decode("utf-8", "replace")))
+            skipped_text = skipped_text or bool(_TEXT_KEY_BYTES.search(data, 0, int(ends[0])))
             line_no += 1
-            yield _bad_line(line_no, unterminated=False, has_text=skipped_text)
+            yield _long_line(line_no, unterminated=False, has_text=skipped_text)
             data, ends = data[ends[0] :], ends[1:] - ends[0]
             skipping = False
         cut = int(ends[-1]) if len(ends) else 0
@@ -244,12 +138,12 @@ def _split(chunks: Iterator[bytes], report: Report) -> Iterator[LineBatch]:
             yield batch
         pending = data[cut:]
         if len(pending) > MAX_LINE_BYTES:
-            skipping, skipped_text = True, bool(_TEXT_KEY.search(pending.decode("utf-8", "replace")))
-            pending = pending[-16:]
+            skipping, skipped_text = True, bool(_TEXT_KEY_BYTES.search(pending))
+            pending = pending[-64:]
     if not started and pending.startswith(b"\xef\xbb\xbf"):
         pending = pending[3:]
     if skipping:
-        yield _bad_line(line_no + 1, unterminated=True, has_text=skipped_text)
+        yield _long_line(line_no + 1, unterminated=True, has_text=skipped_text)
         return
     if pending:
         ends = _line_ends(pending, final=True)
@@ -264,9 +158,9 @@ def _line_ends(data: bytes, *, final: bool) -> np.ndarray:
     """Offsets just after each line terminator in ``data``; a ``\\r`` at the very end is a terminator only when
     ``final`` (else it may be the first half of ``\\r\\n``)."""
     buf = np.frombuffer(data, np.uint8)
+    if b"\r" not in data:  # the common case, found at memchr speed
+        return np.flatnonzero(buf == 10) + 1
     cr, lf = buf == 13, buf == 10
-    after_cr = np.zeros(len(buf), np.bool_)
-    after_cr[1:] = cr[:-1]
     lone_cr = cr.copy()
     lone_cr[:-1] &= ~lf[1:]
     if not final and len(buf):
@@ -274,10 +168,12 @@ def _line_ends(data: bytes, *, final: bool) -> np.ndarray:
     return np.flatnonzero(lf | lone_cr) + 1
 
 
-def _bad_line(line_no: int, *, unterminated: bool, has_text: bool) -> LineBatch:
+def _long_line(line_no: int, *, unterminated: bool, has_text: bool) -> LineBatch:
+    """The stand-in for a line longer than MAX_LINE_BYTES that was skipped without being held."""
     return LineBatch(pa.table({
         "line_no": pa.array([line_no], pa.int64()), "line": pa.array([BAD_LINE], pa.large_string()),
         "unterminated": pa.array([unterminated]), "not_strict": pa.array([True]), "has_text": pa.array([has_text]),
+        "reject_detail": pa.array([f"line longer than {MAX_LINE_BYTES:,} bytes: not read"], pa.string()),
     }))
 
 
@@ -292,12 +188,14 @@ def _batch(data: bytes, ends: np.ndarray, first: int, *, unterminated_last: bool
         lines.validate(full=True)  # UTF-8
     except pa.ArrowInvalid:
         lines, undecodable = _decode_each(data, offsets)
-    not_strict, has_text, lines = _scrub(lines, undecodable, may_hold_words=b"NaN" in data or b"Infinity" in data)
+    not_strict, has_text, lines, why = _scrub(lines, undecodable,
+                                              may_hold_words=b"NaN" in data or b"Infinity" in data)
     unterminated = np.zeros(n, np.bool_)
     unterminated[-1] = unterminated_last
     return LineBatch(pa.table({
         "line_no": pa.array(np.arange(first + 1, first + n + 1, dtype=np.int64)), "line": lines,
         "unterminated": pa.array(unterminated), "not_strict": pa.array(not_strict), "has_text": pa.array(has_text),
+        "reject_detail": why,
     }))
 
 
@@ -316,8 +214,9 @@ def _decode_each(data: bytes, offsets: np.ndarray) -> tuple[pa.Array, np.ndarray
 
 
 def _scrub(lines: pa.Array, undecodable: np.ndarray, *, may_hold_words: bool
-           ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-    """(not_strict, has_text, lines with every ``text`` key removed and rejected lines replaced by BAD_LINE)."""
+           ) -> tuple[np.ndarray, np.ndarray, pa.Array, pa.Array]:
+    """(not_strict, has_text, lines with every ``text`` key removed and rejected lines replaced by BAD_LINE,
+    why each rejected line was rejected)."""
     n = len(lines)
 
     def flags(mask: pa.Array) -> np.ndarray:
@@ -325,17 +224,26 @@ def _scrub(lines: pa.Array, undecodable: np.ndarray, *, may_hold_words: bool
 
     lenient = flags(pc.match_substring_regex(lines, _LENIENT_SUSPECT if may_hold_words else _TRAILING_COMMA))
     texty = flags(pc.match_substring_regex(lines, _TEXT_STRING))
-    deep = flags(pc.greater_equal(pc.count_substring_regex(lines, r"[\[{]"), MAX_DEPTH))
+    deep = _many_brackets(lines)
     long = flags(pc.greater(pc.binary_length(lines), MAX_LINE_BYTES))
     not_strict = np.zeros(n, np.bool_)
     has_text = np.zeros(n, np.bool_)
     replaced: dict[int, str] = {}
+    details: dict[int, str] = {}
     for i in np.flatnonzero(lenient | texty | deep | long | undecodable).tolist():
         line = lines[i].as_py()
-        keep, text = (None, False) if long[i] or undecodable[i] or (deep[i] and _depth(line) > MAX_DEPTH) \
-            else _strict_scrub(line)
+        keep: str | None
+        why: str | None
+        if long[i]:
+            keep, text, why = None, False, f"line longer than {MAX_LINE_BYTES:,} bytes: not read"
+        elif undecodable[i]:
+            keep, text, why = None, False, "not UTF-8"
+        elif deep[i] and _depth(line) > MAX_DEPTH:
+            keep, text, why = None, False, f"arrays / objects nested deeper than {MAX_DEPTH} levels"
+        else:
+            keep, text, why = _strict_scrub(line)
         if keep is None:  # rejected: whether it carried a text key is read from its characters
-            not_strict[i], replaced[i] = True, BAD_LINE
+            not_strict[i], replaced[i], details[i] = True, BAD_LINE, why or "not JSON"
             has_text[i] = bool(texty[i]) and bool(_TEXT_KEY.search(line))
         else:
             has_text[i] = text
@@ -346,11 +254,27 @@ def _scrub(lines: pa.Array, undecodable: np.ndarray, *, may_hold_words: bool
         mask[list(replaced)] = True
         lines = pc.replace_with_mask(lines, pa.array(mask),
                                      pa.array([replaced[i] for i in sorted(replaced)], pa.large_string()))
-    return not_strict, has_text, lines
+    why_array = pa.nulls(n, pa.string())
+    if details:
+        texts = np.full(n, None, dtype=object)
+        texts[list(details)] = list(details.values())
+        why_array = pa.array(texts, pa.string())
+    return not_strict, has_text, lines, why_array
 
 
-def _strict_scrub(line: str) -> tuple[str | None, bool]:
-    """(the line without any ``text`` key, whether it had one); (None, …) when it is not strict JSON.
+def _many_brackets(lines: pa.Array) -> np.ndarray:
+    """True for lines with more than MAX_DEPTH opening brackets (``[``, ``{``, also inside strings): only these
+    can nest deeper. Counted from the positions of the brackets (about one per event line, its ``{``)."""
+    offsets = np.frombuffer(lines.buffers()[1], np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    data = np.frombuffer(lines.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    where = np.flatnonzero((data == 91) | (data == 123)) + offsets[0]
+    per_line = np.bincount(np.searchsorted(offsets, where, side="right") - 1, minlength=len(lines))
+    return np.asarray(per_line[: len(lines)] > MAX_DEPTH)
+
+
+def _strict_scrub(line: str) -> tuple[str | None, bool, str | None]:
+    """(the line without any ``text`` key, whether it had one, None); (None, …, why) when it is not strict JSON
+    (the parser's message: a position, never the line's content).
 
     Re-serialised only when a key was removed; of duplicate keys the first is kept, as DuckDB reads them."""
     found = False
@@ -367,9 +291,9 @@ def _strict_scrub(line: str) -> tuple[str | None, bool]:
 
     try:
         value = json.loads(line, parse_constant=_reject_constant, object_pairs_hook=pairs)
-        return (json.dumps(value, allow_nan=False) + "\n" if found else line), found
-    except (ValueError, RecursionError):
-        return None, False
+        return (json.dumps(value, allow_nan=False) + "\n" if found else line), found, None
+    except (ValueError, RecursionError) as exc:
+        return None, False, one_line(exc)[:200]
 
 
 def _reject_constant(name: str) -> None:
@@ -381,8 +305,3 @@ def _depth(line: str) -> int:
     b = np.frombuffer(_JSON_STRING.sub("", line).encode(), np.uint8)
     step = ((b == 91) | (b == 123)).astype(np.int64) - ((b == 93) | (b == 125)).astype(np.int64)
     return int(np.cumsum(step).max(initial=0))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]

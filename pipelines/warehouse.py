@@ -19,9 +19,8 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
-from pipelines import ingest, progress
+from pipelines import ingest, ingest_json, progress, spill
 from pipelines.contract import (
     COMMON_REQUIRED,
     ENUMS,
@@ -47,6 +46,7 @@ DEFAULT_MEMORY_LIMIT = "3GB"
 
 def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None) -> None:
     con.execute("SET TimeZone = 'UTC'")
+    spill.use_temp_directory(con)  # <warehouse>.tmp, emptied of a killed run's spill files
     limit = memory_limit or os.environ.get("NUDGE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
     con.execute("SET memory_limit = $limit", {"limit": limit})
     # commits of small partitions (< one 122,880-row group) go through the WAL; checkpointing at each of them
@@ -129,12 +129,11 @@ def load_arrival_date(con: duckdb.DuckDBPyConnection, events_root: Path, arrival
     return load_arrival_dates(con, events_root, [arrival_date])[0]
 
 
-#: How much JSON (bytes on disk, gzip counted eightfold) one load holds in memory at most: arrival dates are
-#: loaded together up to this size, so a long backfill neither runs a statement per date nor holds every
-#: date's lines at once. Parquet files are scanned, not held, and do not count.
+#: How much JSON (bytes on disk, gzip counted eightfold) one load stages at most: arrival dates are loaded
+#: together up to this size, so a long backfill neither runs a statement per date nor stages every date's rows
+#: at once (the lines are held a bounded piece at a time, pipelines/ingest_json.py; their typed rows wait in
+#: DuckDB). Parquet files are scanned, not staged, and do not count.
 _JSON_BYTES_PER_LOAD = 512 * 2**20
-#: Rows per Arrow batch of staged JSON lines, so that DuckDB parses them on every thread.
-_JSON_BATCH = 50_000
 
 
 def load_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arrival_dates: Sequence[str]
@@ -224,7 +223,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
     reports: dict[str, list[ingest.FileReport]] = {}
     parquet_groups: dict[tuple[str, str], list[str]] = {}  # (columns SQL, layout) -> paths of files sharing them
     scanned: set[str] = set()
-    json_files: list[tuple[Path, ingest.FileReport, date]] = []
+    json_files: list[tuple[Path, ingest.FileReport, date]] = []  # staged together, outside the transaction
     for part in batch:
         day = date.fromisoformat(part.arrival_date)
         prefix = f"dt={part.arrival_date}/"
@@ -250,7 +249,6 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                     parquet_groups.setdefault(group, []).append(str(path))
                     continue
             day_reports.append(ingest.stage_file(con, path, source_file, day))
-    json_tables = ingest.read_json_files(json_files)
     days = [date.fromisoformat(part.arrival_date) for part in batch]
     # raw rows have no order (every reader sorts or ranks explicitly); unordered inserts are ~13 % cheaper
     con.execute("SET preserve_insertion_order = false")
@@ -259,32 +257,20 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
     # quarantined. The checks must see every value as it is.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
+        _stage_json(con, json_files)
         with transaction(con):
             had_rows = {d for (d,) in con.execute(
                 "SELECT DISTINCT arrival_date FROM raw_events WHERE list_contains($days, arrival_date)",
                 {"days": days}).fetchall()}
             for table in ("raw_events", "quarantined_events", "ingested_files"):
                 con.execute(f"DELETE FROM {table} WHERE list_contains($days, arrival_date)", {"days": days})
-            no_paths = {"paths": [""]}
             if con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]:
-                run_sql(con, "raw_events", no_paths, candidates="candidates", **_VALIDATION)
-            if json_tables:
-                # batches of rows so that DuckDB parses the lines on every thread
-                staged = pa.Table.from_batches(
-                    pa.concat_tables(json_tables).to_batches(max_chunksize=_JSON_BATCH))
-                del json_tables
-                con.register("staged_json", staged)
-                try:
-                    con.execute(ingest.PARSE_STAGED_JSON_SQL)
-                finally:
-                    con.unregister("staged_json")
-                    del staged
-                run_sql(con, "raw_events", no_paths, candidates="json_candidates", **_VALIDATION)
-                con.execute("DROP TABLE json_candidates")
+                run_sql(con, "raw_events", {"paths": [""]}, candidates="candidates", parse_detail="parse_detail",
+                        **_VALIDATION)
             for (columns, _), paths in parquet_groups.items():
                 with ingest.parquet_scan(con, paths) as literal:  # DuckDB reads exactly these files
                     run_sql(con, "raw_events", {"paths": literal}, candidates=ingest.parquet_scan_sql(columns),
-                            **_VALIDATION)
+                            parse_detail="NULL", **_VALIDATION)
             _record_files(con, days, reports, scanned)
             for day in days:
                 # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
@@ -301,12 +287,22 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
         con.execute("RESET disabled_optimizers")
 
 
+def _stage_json(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, ingest.FileReport, date]]) -> None:
+    """The candidate rows of every JSONL file of the load, into ``candidates`` a bounded piece at a time."""
+    stager = ingest_json.JsonStager(con)
+    for path, report, arrival_date in files:
+        stager.add_file(path, report, arrival_date)
+        progress.files_read([path])
+    stager.flush()
+
+
+_READING_MODULES = ("ingest.py", "ingest_json.py", "ingest_jsonl.py", "gzip_stream.py", "ingest_parquet.py",
+                    "contract.py", "warehouse.py")
 #: Everything that decides what a partition's rows become (the checking code and SQL, the contract, DuckDB's
 #: parsers): when any of it changes, every partition is read again.
 _RULES_VERSION = hashlib.sha256(b"\0".join(
     [duckdb.__version__.encode()]
-    + [(Path(__file__).resolve().parent / "ingest_parquet.py").read_bytes()]
-    + [(Path(__file__).resolve().parent / name).read_bytes() for name in ("ingest.py", "contract.py", "warehouse.py")]
+    + [(Path(__file__).resolve().parent / name).read_bytes() for name in _READING_MODULES]
     + [sql_path("raw_events").read_bytes(), sql_path("schema").read_bytes()]
 )).hexdigest()
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import ingest, warehouse
+from pipelines import gzip_stream, ingest, ingest_json, warehouse
 from tests.logbuilder import Log
 
 
@@ -312,7 +312,10 @@ def test_a_line_that_is_not_utf8_is_not_json(tmp_path: Path) -> None:
 def test_the_file_by_file_fallback_gives_the_same_rows_as_the_batch_path(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The path taken when a batch cannot be loaded together (warehouse._load with fast=False)."""
-    monkeypatch.setattr(ingest, "_LINES_PER_BATCH", 100)  # files of several batches
+    # files read in several pieces, lines parsed in several flushes
+    monkeypatch.setattr(gzip_stream, "READ_BYTES", 4096)
+    monkeypatch.setattr(gzip_stream, "OUT_BYTES", 4096)
+    monkeypatch.setattr(ingest_json, "FLUSH_BYTES", 16384)
     folder = tmp_path / "events" / "dt=2026-03-02"
     folder.mkdir(parents=True)
     body = lines(*(good(f"e{i}") for i in range(300)), "{not json", good("x", toxicity_score=2.0),

@@ -55,12 +55,15 @@ SELECT *,
   END AS quarantine_field
 FROM found;
 
+-- detail: why a line is not JSON when the JSONL reader rejected it itself ({parse_detail}: its column, or NULL for
+-- a Parquet scan); has_text: the row carried raw text (dropped before DuckDB), counted as text_field_scrubbed.
 CREATE OR REPLACE TEMP TABLE rejected AS
 SELECT arrival_date, source_file, line_no, quarantine_reason AS reason, quarantine_field AS field,
        CASE quarantine_reason WHEN 'implausible_timestamp' THEN 'event date ' || CAST(CAST(event_ts AS DATE) AS VARCHAR)
                    WHEN 'unsupported_schema_version' THEN 'schema_version ' || CAST(schema_version AS VARCHAR)
+                   WHEN 'not_json' THEN {parse_detail} WHEN 'truncated_line' THEN {parse_detail}
        END AS detail,
-       left(event_id, 200) AS event_id, left(event_type, 100) AS event_type
+       left(event_id, 200) AS event_id, left(event_type, 100) AS event_type, has_text
 FROM checked_rows($paths) WHERE quarantine_reason IS NOT NULL;
 
 INSERT INTO raw_events BY NAME

@@ -17,10 +17,13 @@ CREATE TABLE IF NOT EXISTS attempts_state (registry_fingerprint VARCHAR NOT NULL
 -- What each arrival date was loaded from (its files' names, sizes, times and the checking rules), so an
 -- unchanged partition is not read again.
 CREATE TABLE IF NOT EXISTS loaded_partitions (arrival_date DATE NOT NULL, fingerprint VARCHAR NOT NULL);
+-- has_text: the row carried a raw `text` field (dropped before it reached DuckDB); false for file findings.
 CREATE TABLE IF NOT EXISTS quarantined_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT, reason VARCHAR NOT NULL,
-  field VARCHAR, detail VARCHAR, event_id VARCHAR, event_type VARCHAR
+  field VARCHAR, detail VARCHAR, event_id VARCHAR, event_type VARCHAR, has_text BOOLEAN NOT NULL DEFAULT false
 );
+-- warehouses from before has_text (their partitions are read again: the reading rules changed)
+ALTER TABLE quarantined_events ADD COLUMN IF NOT EXISTS has_text BOOLEAN DEFAULT false;
 CREATE TABLE IF NOT EXISTS ingested_files (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, file_format VARCHAR NOT NULL,
   rows_read BIGINT NOT NULL, rows_valid BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,

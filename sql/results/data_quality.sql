@@ -11,7 +11,10 @@ WITH counts AS (
   SELECT arrival_date, 'late_event', NULL, count(*) FROM events
   WHERE CAST(event_ts AS DATE) < arrival_date GROUP BY ALL
   UNION ALL
+  -- rows that carried raw text, used or quarantined (the text was dropped either way)
   SELECT arrival_date, 'text_field_scrubbed', NULL, count(*) FROM raw_events WHERE has_text GROUP BY ALL
+  UNION ALL
+  SELECT arrival_date, 'text_field_scrubbed', NULL, count(*) FROM quarantined_events WHERE has_text GROUP BY ALL
   UNION ALL
   SELECT arrival_date, reason, experiment_id, count FROM experiment_findings
 )

@@ -24,7 +24,7 @@ from tests.hostile.generator import CANARY_NEEDLES, Built
 #: run (80 k lines) peaks at about 0.42 GB with a 64 MB limit; the margin leaves room for that and no more.
 MEMORY_MARGIN_BYTES = 640 << 20
 #: A run that has not ended after this long is killed and reported as hung (a guard, not an assertion on time).
-HANG_GUARD_SECONDS = 900
+HANG_GUARD_SECONDS = 300
 _UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
 
 

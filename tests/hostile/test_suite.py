@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.hostile import cases
 from tests.hostile import generator as gen
 from tests.hostile.runner import (
     MEMORY_MARGIN_BYTES,
@@ -88,7 +89,7 @@ class Families:
 
     def get(self, name: str) -> FamilyRun:
         if name not in self.done:
-            family = gen.FAMILIES[name]
+            family = cases.FAMILIES[name]
             folder = self.folder / name
             built = gen.build(family, folder / "in")
             fr = FamilyRun(built, folder / "warehouse" / "w.duckdb", folder / "reports", family.memory_limit)
@@ -129,31 +130,29 @@ def families(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Families]:
     shutil.rmtree(folder, ignore_errors=True)  # hundreds of MB of logs: not kept for the session's end
 
 
-ALL = list(gen.FAMILIES)
+def _families(invariant: str) -> list[Any]:
+    """Every family, marked xfail where an open defect breaks ``invariant`` for it on main."""
+    return [pytest.param(name, marks=defect(f.defects[invariant]) if invariant in f.defects else ())
+            for name, f in cases.FAMILIES.items()]
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", _families("one_line"))
 def test_run_finishes_or_fails_with_a_one_line_cause(families: Families, name: str) -> None:
     fr = families.get(name)
     assert one_line_failure(fr.final) is None, one_line_failure(fr.final)
 
 
-MEMORY_XFAIL = {"gzip_bomb": defect(3)}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=MEMORY_XFAIL.get(n, ())) for n in ALL])
+@pytest.mark.parametrize("name", _families("memory"))
 def test_peak_memory_stays_under_the_limit_plus_the_margin(families: Families, name: str) -> None:
     fr = families.get(name)
     bound = limit_bytes(fr.memory_limit) + MEMORY_MARGIN_BYTES
     for label, outcome, _ in fr.runs:
+        print(f"{name} / {label}: peak RSS {outcome.peak_rss / 2**20:.0f} MiB, bound {bound / 2**20:.0f} MiB")
         assert outcome.peak_rss <= bound, (f"{label}: peak RSS {outcome.peak_rss / 2**20:.0f} MiB over "
                                            f"{fr.memory_limit} + {MEMORY_MARGIN_BYTES / 2**20:.0f} MiB")
 
 
-PRIVACY_XFAIL = {"spill_and_kill": defect(1)}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=PRIVACY_XFAIL.get(n, ())) for n in ALL])
+@pytest.mark.parametrize("name", _families("privacy"))
 def test_no_canary_under_the_warehouse_or_the_reports(families: Families, name: str) -> None:
     fr = families.get(name)
     assert fr.built.canaries_written, "the family must carry raw text for the check to mean anything"
@@ -163,7 +162,7 @@ def test_no_canary_under_the_warehouse_or_the_reports(families: Families, name: 
 
 def _counted_cases() -> list[Any]:
     params = []
-    for family in gen.FAMILIES.values():
+    for family in cases.FAMILIES.values():
         for spec in family.specs:
             if spec.counted:
                 marks = defect(spec.defect) if spec.defect else ()
@@ -185,17 +184,16 @@ def test_every_line_is_counted_once_as_an_event_or_a_quarantine_row(families: Fa
 
 
 def _not_read_cases() -> list[Any]:
-    return [pytest.param(spec.case, marks=defect(spec.defect) if spec.defect else (), id=spec.case)
-            for spec in gen.PATHS.specs if not spec.counted]
+    return [pytest.param(spec, marks=defect(spec.defect) if spec.defect else (), id=spec.case)
+            for spec in cases.NAMES_AND_PATHS.specs if not spec.counted]
 
 
-@pytest.mark.parametrize("case", _not_read_cases())
-def test_an_entry_that_is_not_read_is_named_in_a_warning(families: Families, case: str) -> None:
-    fr = families.get("hostile_paths")
-    folder, name = fr.built.entries[case].split("/")
-    name = name if folder.startswith("dt=") and folder.strip() == folder else folder.strip()  # the folder's
+@pytest.mark.parametrize("spec", _not_read_cases())
+def test_an_entry_that_is_not_read_is_named_in_a_warning(families: Families, spec: gen.Spec) -> None:
+    fr = families.get(cases.NAMES_AND_PATHS.name)
     warnings = [x for x in fr.final.stderr.splitlines() if x.startswith("nudge: warning:")]
-    assert any(name.strip() in w for w in warnings), f"no warning names {name!r}: {fr.final.stderr[-2000:]}"
+    assert spec.warns and any(spec.warns in w for w in warnings), (
+        f"no warning names {spec.warns!r}: {fr.final.stderr[-2000:]}")
 
 
 # --- the warehouse itself hostile: one-line failures with the real cause ---------------------------------
@@ -203,7 +201,7 @@ def test_an_entry_that_is_not_read_is_named_in_a_warning(families: Families, cas
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> gen.Built:
-    family = gen.Family("tiny", [gen.Spec("base", f"{gen.D1}/base.jsonl", gen.raw(gen.BASE))])
+    family = gen.Family("tiny", [gen.Spec("base", f"{cases.D1}/base.jsonl", gen.raw(cases.BASE))])
     return gen.build(family, tmp_path_factory.mktemp("tiny"))
 
 

@@ -86,6 +86,10 @@ def _redelivery(day1: bytes) -> bytes:
     return b"".join(copies + conflicting) + lines(8, DAY2)
 
 
+#: Found by this suite, not one of issue 14's defects (an xfail without a branch that fixes it yet).
+FAST_PATH_LOG = ("under memory pressure the fast load fails with 'Current transaction is aborted' (DuckDB's "
+                 "out-of-memory error, masked by the clean-up after it) and says so in a bare log line on stderr")
+
 BASE = lines(64) + b"".join(with_text(n) + b"\n" for n in range(16))
 D1 = f"dt={DAY1}"
 D2 = f"dt={DAY2}"
@@ -132,7 +136,7 @@ BOMB = Family("gzip_bomb", [
     Spec("bomb_of_lines", f"{D1}/bomb-lines.jsonl.gz", lambda p: write_bomb(p, line(0, prefix="bomb") + b"\n",
                                                                             BOMB_LINES)),
     Spec("bomb_one_line", f"{D1}/bomb-line.jsonl.gz", lambda p: write_bomb(p, b"x", BOMB_BYTES, end=b"\n"), defect=3),
-], defects={"memory": 3})
+], defects={"memory": 3, "stderr": FAST_PATH_LOG})
 
 
 _NAMES = ["a[1].jsonl", "*.jsonl", "?.jsonl", "{a,b}.jsonl", "<img src=x onerror=alert(1)>.jsonl", "new\nline.jsonl",
@@ -154,7 +158,7 @@ NAMES_AND_PATHS = Family("hostile_names_and_paths", [Spec("base", f"{D1}/base.js
     Spec("dt_html", "dt=<img src=x onerror=alert(1)>/h.jsonl", raw(lines(3, prefix="ht")), warns="dt=<img"),
     Spec("dt_glob", "dt=2026-03-0[2]/g.jsonl", raw(lines(3, prefix="gl")), warns="dt=2026-03-0[2]"),
     Spec("folder_in_partition", f"{D1}/sub*dir/s.jsonl", raw(lines(3, prefix="sd")), warns="sub*dir"),
-])
+], defects={"stderr": 7})  # the newline of 'dt=2026-03-04\n' splits its warning in two lines
 
 
 def _glob_sibling(events_root: Path) -> None:
@@ -175,7 +179,7 @@ SPILL_LINES = 60_000
 SPILL = Family("spill_and_kill", [
     Spec("text_heavy", f"{D1}/text.jsonl", lambda p: _write_text_heavy(p, DAY1)),
     Spec("text_heavy_day2", f"{D2}/text.jsonl", lambda p: _write_text_heavy(p, DAY2)),
-], memory_limit="64MB", defects={"privacy": 1})
+], memory_limit="64MB", defects={"privacy": 1, "stderr": FAST_PATH_LOG})
 
 
 def _write_text_heavy(path: Path, day: str) -> bytes:

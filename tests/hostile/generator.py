@@ -136,7 +136,8 @@ class Family:
     root_name: str = "events"
     memory_limit: str = "128MB"
     setup: Callable[[Path], None] | None = None  # extra entries around the root (siblings, …)
-    defects: dict[str, int] = field(default_factory=dict)  # invariant -> defect that breaks it on main
+    #: invariant -> the issue-14 defect that breaks it on main, or a finding of this suite that has no number
+    defects: dict[str, int | str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,8 @@ CONTENT = Family("content", [
     Spec("cr_only", f"{D1}/cr.jsonl", raw(lines(25, prefix="r", end=b"\r")), defect=9),
     Spec("cr_only_gz", f"{D1}/cr.jsonl.gz", gz(lines(25, prefix="g", end=b"\r")), defect=9),
     Spec("utf8_bom", f"{D1}/bom.jsonl", raw(b"\xef\xbb\xbf" + lines(10, prefix="b"))),
+    # JSON text is UTF-8 (RFC 8259 §8.1): lines are split at the byte 0x0A, so the little-endian file's last
+    # NUL, after its last newline, is a line of its own (11 lines, each not JSON)
     Spec("utf16_le", f"{D1}/utf16le.jsonl", raw(utf16(10, "utf-16"))),
     Spec("utf16_be", f"{D1}/utf16be.jsonl", raw(utf16(10, "utf-16-be"))),
     Spec("odd_bytes", f"{D1}/odd.jsonl", raw(_odd_bytes())),
@@ -183,8 +185,10 @@ SPILL = Family("spill_and_kill", [
 
 
 def _write_text_heavy(path: Path, day: str) -> bytes:
+    """Lines with raw text at the top level, nested in an object, or in an array of objects, by turns."""
     pad = CANARY + " " + "raw comment text " * 12
-    content = b"".join(line(n, day, "s", text=f"{pad}{n}") + b"\n" for n in range(SPILL_LINES))
+    where = [lambda t: {"text": t}, lambda t: {"meta": {"text": t}}, lambda t: {"a": [{"b": {"text": t}}]}]
+    content = b"".join(line(n, day, "s", **where[n % 3](f"{pad}{n}")) + b"\n" for n in range(SPILL_LINES))
     path.write_bytes(content)
     return content
 

@@ -48,8 +48,9 @@ class Outcome:
 
 
 def nudge_run(built: Built, warehouse: Path, reports: Path, memory_limit: str,
-              kill_when: Callable[[], bool] | None = None) -> Outcome:
-    """`nudge run` on ``built``; sent SIGKILL as soon as ``kill_when()`` is true, if given."""
+              kill_when: Callable[[int], bool] | None = None) -> Outcome:
+    """`nudge run` on ``built``; sent SIGKILL as soon as ``kill_when(pid)`` is true, if given."""
+    # kept beside the warehouse, so that the canary search of its folder reads what the run printed too
     out, err = warehouse.parent / "stdout.txt", warehouse.parent / "stderr.txt"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "NUDGE_MEMORY_LIMIT")}
@@ -66,7 +67,7 @@ def nudge_run(built: Built, warehouse: Path, reports: Path, memory_limit: str,
         if pid:
             break
         hung = time.monotonic() > deadline
-        if hung or (kill_when is not None and kill_when()):
+        if hung or (kill_when is not None and kill_when(proc.pid)):
             os.kill(proc.pid, signal.SIGKILL)
             pid, status, usage = os.wait4(proc.pid, 0)
             break

@@ -44,7 +44,8 @@ class Outcome:
     stdout: str
     stderr: str
     peak_rss: int  # bytes
-    hung: bool = False
+    hung: bool = False  # killed by the hang guard
+    killed: bool = False  # sent SIGKILL because ``kill_when`` said so
 
 
 def nudge_run(built: Built, warehouse: Path, reports: Path, memory_limit: str,
@@ -73,8 +74,9 @@ def nudge_run(built: Built, warehouse: Path, reports: Path, memory_limit: str,
             break
         time.sleep(0.02)
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+    killed = proc.returncode == -signal.SIGKILL and not hung and kill_when is not None
     return Outcome(proc.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"),
-                   usage.ru_maxrss * 1024, hung)
+                   usage.ru_maxrss * 1024, hung, killed)
 
 
 def files_with_canary(*folders: Path) -> list[str]:

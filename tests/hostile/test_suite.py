@@ -65,7 +65,7 @@ KILL_SEED = int(os.environ.get("HOSTILE_SEED", "14"))
 
 def defect(number: int | str) -> pytest.MarkDecorator:
     if isinstance(number, str):  # a finding of this suite
-        return pytest.mark.xfail(strict=True, reason=f"found by the hostile suite: {number}; no fix yet")
+        return pytest.mark.xfail(strict=True, reason=f"found by the hostile suite: {number}")
     return pytest.mark.xfail(strict=True, reason=f"issue 14 defect {number} ({DEFECTS[number]}): fixed on "
                                                  f"branch {BRANCH[number]}")
 

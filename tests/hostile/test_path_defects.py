@@ -122,8 +122,8 @@ def test_links_are_not_made_under_a_temporary_folder_with_glob_characters(tmp_pa
 def test_an_extra_column_named_like_a_duckdb_virtual_column_is_ignored(tmp_path: Path, column: str,
                                                                        fast: bool) -> None:
     root = tmp_path / "events"
-    parquet_file(root / f"dt={DAY}" / "odd.parquet", "o1", "o2", "o3",
-                 **{column: ["x", "y", "z"], "text": ["CANARY-VIRTUAL", None, None]})
+    extra: dict[str, list[object]] = {column: ["x", "y", "z"], "text": ["CANARY-VIRTUAL", None, None]}
+    parquet_file(root / f"dt={DAY}" / "odd.parquet", "o1", "o2", "o3", **extra)
     parquet_file(root / f"dt={DAY}" / "plain.parquet", "p1")
     con = load(tmp_path, root, fast=fast)
     assert loaded(con) == [(f"dt={DAY}/odd.parquet", "o1", 1), (f"dt={DAY}/odd.parquet", "o2", 2),

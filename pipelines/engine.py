@@ -9,6 +9,7 @@ the metric catalogue).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -53,7 +54,8 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any]
     """Run every statement of ``sql/**/<name>.sql``, binding only the parameters each statement uses."""
     for statement in con.extract_statements(sql_text(name, **substitutions)):
         query = statement.query
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in query}
+        code = re.sub(r"--[^\n]*", "", query)  # a $name in a comment is not a parameter of the statement
+        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", code)}
         con.execute(query, used) if used else con.execute(query)
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipelines import ingest, ingest_json, progress, spill
 from pipelines.contract import (
@@ -28,7 +29,7 @@ from pipelines.contract import (
     FIELDS,
     MAX_LATENESS_DAYS,
 )
-from pipelines.engine import run_sql, sql_path, transaction
+from pipelines.engine import read_tuples, run_sql, sql_path, transaction
 from pipelines.results import RESULT_TYPES, SRM_TYPES
 
 _log = logging.getLogger(__name__)
@@ -259,11 +260,8 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
     try:
         _stage_json(con, json_files)
         with transaction(con):
-            had_rows = {d for (d,) in con.execute(
-                "SELECT DISTINCT arrival_date FROM raw_events WHERE list_contains($days, arrival_date)",
-                {"days": days}).fetchall()}
-            for table in ("raw_events", "quarantined_events", "ingested_files"):
-                con.execute(f"DELETE FROM {table} WHERE list_contains($days, arrival_date)", {"days": days})
+            had_rows = [d for (d,) in read_tuples(con, "dates_with_rows", {"days": days})]
+            run_sql(con, "clear_arrival_dates", {"days": days})
             if con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]:
                 run_sql(con, "raw_events", {"paths": [""]}, candidates="candidates", parse_detail="parse_detail",
                         **_VALIDATION)
@@ -272,15 +270,8 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                     run_sql(con, "raw_events", {"paths": literal}, candidates=ingest.parquet_scan_sql(columns),
                             parse_detail="NULL", **_VALIDATION)
             _record_files(con, days, reports, scanned)
-            for day in days:
-                # the date's rows (first_delivery NULL) wait for the next first-delivery resolution
-                # (sql/events.sql); replacing rows that were already resolved makes it a complete one
-                for pending in ("dedup_pending", "attempts_pending"):
-                    con.execute(f"INSERT INTO {pending} VALUES ($d, $complete)",
-                                {"d": day, "complete": day in had_rows})
-            con.execute("DELETE FROM loaded_partitions WHERE list_contains($days, arrival_date)", {"days": days})
-            con.executemany("INSERT INTO loaded_partitions VALUES ($d, $f)",
-                            [{"d": date.fromisoformat(p.arrival_date), "f": p.fingerprint} for p in batch])
+            run_sql(con, "loaded_arrival_dates",
+                    {"days": days, "had_rows": had_rows, "fingerprints": [p.fingerprint for p in batch]})
         progress.dates_written([p.arrival_date for p in batch], [f for p in batch for f in p.files])
     finally:
         con.execute("RESET preserve_insertion_order")
@@ -319,16 +310,9 @@ def _record_files(con: duckdb.DuckDBPyConnection, days: list[date], reports: dic
                   scanned: set[str]) -> None:
     """One ingested_files row per file; a file in ``scanned`` was read straight into the tables: every row of
     it is either valid or quarantined."""
-    by_file = {
-        str(f): (int(valid), int(quarantined))
-        for f, valid, quarantined in con.execute(
-            "SELECT source_file, sum(v), sum(q) FROM ("
-            " SELECT source_file, count(*) AS v, 0 AS q FROM raw_events WHERE list_contains($days, arrival_date)"
-            " GROUP BY 1 UNION ALL"
-            " SELECT source_file, 0, count(*) FROM quarantined_events WHERE list_contains($days, arrival_date)"
-            " GROUP BY 1) GROUP BY 1", {"days": days}).fetchall()
-    }
-    file_rows, file_quarantine = [], []
+    by_file = {str(f): (int(valid), int(quarantined))
+               for f, valid, quarantined in read_tuples(con, "rows_per_file", {"days": days})}
+    file_rows = []
     for arrival_date, day_reports in reports.items():
         day = date.fromisoformat(arrival_date)
         for r in day_reports:
@@ -337,15 +321,18 @@ def _record_files(con: duckdb.DuckDBPyConnection, days: list[date], reports: dic
                 r.rows = valid + quarantined
             if r.file_format == "parquet" and r.rows == 0 and r.finding is None:
                 r.finding = "empty_file"  # a Parquet file with a schema and no rows, as an empty JSONL file
-            file_rows.append({"d": day, "f": r.source_file, "fmt": r.file_format, "rows": r.rows, "valid": valid,
-                              "quarantined": quarantined, "finding": r.finding, "detail": r.detail})
-            if r.finding in ("unreadable_file", "corrupt_gzip"):
-                file_quarantine.append({"d": day, "f": r.source_file, "r": r.finding, "x": r.detail})
+            file_rows.append((day, r.source_file, r.file_format, r.rows, valid, quarantined, r.finding, r.detail))
     if file_rows:
-        con.executemany(
-            "INSERT INTO ingested_files VALUES ($d, $f, $fmt, $rows, $valid, $quarantined, $finding, $detail)",
-            file_rows)
-    if file_quarantine:
-        con.executemany(
-            "INSERT INTO quarantined_events (arrival_date, source_file, reason, detail) VALUES ($d, $f, $r, $x)",
-            file_quarantine)
+        reports_table = pa.Table.from_pylist(
+            [dict(zip(_FILE_REPORT.names, row, strict=True)) for row in file_rows], schema=_FILE_REPORT)
+        con.register("file_reports", reports_table)
+        try:
+            run_sql(con, "ingested_files")
+        finally:
+            con.unregister("file_reports")
+
+
+#: The reader's report of one file, as sql/raw/ingested_files.sql reads it.
+_FILE_REPORT = pa.schema([("arrival_date", pa.date32()), ("source_file", pa.string()), ("file_format", pa.string()),
+                          ("rows_read", pa.int64()), ("rows_valid", pa.int64()), ("rows_quarantined", pa.int64()),
+                          ("finding", pa.string()), ("detail", pa.string())])

@@ -80,6 +80,7 @@ def test_pending_names_only_existing_files() -> None:
     ("SELECT ts + INTERVAL ($w) MINUTE FROM t", "interval of an expression"),
     ("SELECT regexp_replace(s, 'a', 'b') FROM t", "regexp_replace of the first match"),
     ("SELECT a / b FROM t", "division by a value that may be 0"),
+    ("SELECT CAST(unnest(generate_series(a, b, INTERVAL 1 DAY)) AS DATE) AS d FROM t", "unnest inside an expression"),
 ])
 def test_constructs_sqlglot_passes_through_are_found(duckdb_sql: str, construct: str) -> None:
     assert construct in {f.construct for f in translate_text(duckdb_sql).findings}
@@ -90,6 +91,7 @@ def test_constructs_sqlglot_passes_through_are_found(duckdb_sql: str, construct:
     "SELECT a / nullif(b, 0), a / 86400.0 FROM t",
     "SELECT ts + INTERVAL 1 MINUTE * $w FROM t",
     "SELECT (epoch_us(a) - epoch_us(b)) / 1e6 FROM t",
+    "SELECT unnest(generate_series(a, b, INTERVAL 1 DAY)) AS d FROM t",
 ])
 def test_shared_forms_are_not_findings(duckdb_sql: str) -> None:
     assert translate_text(duckdb_sql).findings == []

@@ -145,6 +145,8 @@ def _construct(node: exp.Expr) -> str | None:
         return "regexp_replace of the first match"  # Spark replaces every match: write the 'g' flag or anchor it
     if isinstance(node, exp.Div) and not isinstance(node.expression, (exp.Literal, exp.Nullif)):
         return "division by a value that may be 0"  # NULL in DuckDB, an error in Spark (ANSI): use nullif(d, 0)
+    if isinstance(node, exp.Explode) and not isinstance(node.parent, exp.Alias | exp.Select):
+        return "unnest inside an expression"  # Spark allows a generator only as a whole select item
     if isinstance(node, exp.Interval) and not isinstance(node.this, exp.Literal):
         return "interval of an expression"  # Spark's INTERVAL takes a literal: write INTERVAL 1 MINUTE * n
     return None

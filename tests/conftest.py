@@ -26,3 +26,28 @@ def run_log(log: Log, tmp_path: Path, **write_kw: object) -> duckdb.DuckDBPyConn
     settings = Settings(events_root, registry, tmp_path / "w.duckdb", tmp_path / "reports")
     run(settings)
     return duckdb.connect(str(settings.warehouse), read_only=True)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local Spark session for every Spark test (starting one takes ~10-20 s), configured as the translated
+    sql/ files need (pipelines/spark/translate.py SPARK_CONF). Needs a Java runtime: .ci/run installs one; on a
+    developer machine without Java the Spark tests are skipped (never in CI)."""
+    import os
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("CI"):
+        pytest.skip("no Java runtime: the Spark tests need one (Debian: openjdk-17-jre-headless)")
+    from pyspark.sql import SparkSession
+
+    from pipelines.spark.translate import SPARK_CONF
+
+    builder = (SparkSession.builder.master("local[2]").appName("nudge-impact-tests")
+               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+               .config("spark.driver.memory", "1g"))
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -39,7 +39,7 @@ WITH draft_events AS NOT MATERIALIZED (
   SELECT t.trigger_event_id, p.text_hash, p.toxicity_score, p.event_ts AS posted_at
   FROM first_trigger t
   JOIN draft_events p ON p.draft_id = t.draft_id AND p.event_type = 'comment_posted'
-   AND p.event_ts BETWEEN t.triggered_at AND t.triggered_at + INTERVAL ($window_minutes) MINUTE
+   AND p.event_ts BETWEEN t.triggered_at AND t.triggered_at + INTERVAL 1 MINUTE * $window_minutes
   QUALIFY row_number() OVER (PARTITION BY t.trigger_event_id ORDER BY p.event_ts, p.event_id) = 1
 )
 SELECT t.experiment_id, t.user_id, t.draft_id, t.variant, t.trigger_event_id, t.triggered_at, t.arrival_date,

@@ -26,10 +26,13 @@ WITH per_user_day AS (
   FROM running
   GROUP BY ALL
 ), days AS (
-  SELECT x.experiment_id, CAST(unnest(generate_series(x.start_date, least(x.end_date, d.last_day), INTERVAL 1 DAY))
-         AS DATE) AS as_of
-  FROM registry_experiments x
-  JOIN (SELECT experiment_id, max(day) AS last_day FROM per_user_day GROUP BY 1) d USING (experiment_id)
+  -- the unnest a select item of its own, cast outside it: a form Spark shares (a generator in an expression is not)
+  SELECT experiment_id, CAST(as_of AS DATE) AS as_of
+  FROM (
+    SELECT x.experiment_id, unnest(generate_series(x.start_date, least(x.end_date, d.last_day), INTERVAL 1 DAY)) AS as_of
+    FROM registry_experiments x
+    JOIN (SELECT experiment_id, max(day) AS last_day FROM per_user_day GROUP BY 1) d USING (experiment_id)
+  )
 )
 SELECT d.experiment_id, c.variant, d.as_of, 'withdraw_or_change_rate' AS metric, sum(c.n)::BIGINT AS n,
        sum(c.m)::DOUBLE AS m_sum, sum(c.mm)::DOUBLE AS m_sum_squares,

@@ -28,9 +28,10 @@ WITH users AS (
          greatest(least(any_value(t.observed_days), 8) - 2, 0) AS exposure_d2_7,
          greatest(any_value(t.observed_days) - 8, 0) AS exposure_d8_plus
   FROM (
+    -- days from microsecond differences (the same double as epoch() of the interval): a form Spark shares
     SELECT a.experiment_id, a.user_id, a.prompt_number,
-           epoch(a.triggered_at - min(a.triggered_at) OVER w) / 86400.0 AS days_since,
-           epoch(o.until - min(a.triggered_at) OVER w) / 86400.0 AS observed_days
+           (epoch_us(a.triggered_at) - epoch_us(min(a.triggered_at) OVER w)) / 1e6 / 86400.0 AS days_since,
+           (epoch_us(o.until) - epoch_us(min(a.triggered_at) OVER w)) / 1e6 / 86400.0 AS observed_days
     FROM numbered a JOIN observed_until o USING (experiment_id)
     WINDOW w AS (PARTITION BY a.experiment_id, a.user_id)
   ) t
@@ -70,7 +71,7 @@ WITH users AS (
          p.event_ts >= u.assigned_at AS in_experiment, p.* EXCLUDE (user_id, event_ts, toxicity_score)
   FROM users u
   JOIN commented p ON p.user_id = u.user_id
-   AND p.event_ts >= u.assigned_at - INTERVAL ($pre_period_days) DAY
+   AND p.event_ts >= u.assigned_at - INTERVAL 1 DAY * $pre_period_days
    AND CAST(p.event_ts AS DATE) <= u.end_date
 ), post_counts AS (
   SELECT experiment_id, user_id,

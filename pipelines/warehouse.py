@@ -62,10 +62,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the partition-filled tables and the empty result tables (results-v1) if they do not exist."""
     event_columns = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
     run_sql(con, "schema", event_columns=event_columns)
-    raw_columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_events'").fetchall()}
-    if "first_delivery" not in raw_columns:  # a warehouse from before first_delivery: decide every row again
+    existing = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_name IN ('raw_events', 'quarantined_events')").fetchall()}
+    if ("raw_events", "first_delivery") not in existing:  # a warehouse from before first_delivery: decide again
         run_sql(con, "add_first_delivery")
+    if ("quarantined_events", "has_text") not in existing:  # a warehouse from before has_text
+        run_sql(con, "add_quarantine_has_text")
     for name, columns in (("experiment_results", RESULT_TYPES), ("sample_ratio_checks", SRM_TYPES)):
         cols = ", ".join(f"{c} {t}" for c, t in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")

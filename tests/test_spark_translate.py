@@ -27,7 +27,7 @@ def _substitutions(name: str) -> dict[str, str]:
     if name == "raw_events":
         from pipelines.warehouse import _VALIDATION
 
-        return {**_VALIDATION, "candidates": "candidates"}
+        return {**_VALIDATION, "candidates": "candidates", "parse_detail": "parse_detail"}
     return SUBSTITUTIONS.get(name, {})
 
 

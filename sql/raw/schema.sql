@@ -22,8 +22,6 @@ CREATE TABLE IF NOT EXISTS quarantined_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT, reason VARCHAR NOT NULL,
   field VARCHAR, detail VARCHAR, event_id VARCHAR, event_type VARCHAR, has_text BOOLEAN NOT NULL DEFAULT false
 );
--- warehouses from before has_text (their partitions are read again: the reading rules changed)
-ALTER TABLE quarantined_events ADD COLUMN IF NOT EXISTS has_text BOOLEAN DEFAULT false;
 CREATE TABLE IF NOT EXISTS ingested_files (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, file_format VARCHAR NOT NULL,
   rows_read BIGINT NOT NULL, rows_valid BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,

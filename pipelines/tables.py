@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines.contract import ATTRIBUTION_WINDOW_MINUTES, FIELDS, PRE_PERIOD_DAYS
+from pipelines.contract import ATTRIBUTION_WINDOW_MINUTES, FIELDS, MAX_LATENESS_DAYS, PRE_PERIOD_DAYS
 from pipelines.engine import read, read_tuples, row_count, run_sql, table_exists, transaction
 from pipelines.metrics import metric_structs_sql, split_counts_sql, split_select_sql
 from pipelines.registry import Experiment
@@ -37,6 +37,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "attempt_outcomes": {"window_minutes": ATTRIBUTION_WINDOW_MINUTES},
     "attempt_outcomes_incremental": {"window_minutes": ATTRIBUTION_WINDOW_MINUTES},
     "user_metrics": {"pre_period_days": PRE_PERIOD_DAYS},
+    # a copy arrives at most this many days after another copy of its event (docs/definitions.md §2)
+    **{name: {"window_days": MAX_LATENESS_DAYS} for name in (
+        "redelivered_incremental", "events", "delivery_findings", "delivery_findings_incremental")},
 }
 
 

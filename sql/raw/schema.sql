@@ -1,7 +1,7 @@
 -- Tables of the warehouse that are filled partition by partition (replace-by-partition), created once.
 -- Unpartitioned tables are rebuilt by their own sql/<table>.sql file.
--- first_delivery: for an event_id delivered more than once, whether the row is its kept copy
--- (docs/definitions.md §2); NULL for an only copy. Rows arrive NULL; sql/raw/events.sql marks the copies among
+-- first_delivery: for a row with another row of its event_id within 2 arrival days, whether it is the kept
+-- copy (docs/definitions.md §2); NULL for a row without one. Rows arrive NULL; sql/raw/events.sql marks the copies among
 -- the arrival dates listed in dedup_pending.
 CREATE TABLE IF NOT EXISTS raw_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT NOT NULL, has_text BOOLEAN NOT NULL,

@@ -120,7 +120,7 @@ def bench_json(data: Path, size: str = "3m") -> dict[str, Any]:
     for f in readable:
         target = subset / f.parent.name / f.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(f)
+        os.link(f, target)  # hard links: nudge refuses symbolic links out of the events root
     files_json = data / f"jsonl-{size}-files.json"
     files_json.write_text(json.dumps([str(f) for f in readable]))
     ours = run([PYTHON, str(BENCH / "workers" / "ingest_json.py"), str(subset), str(fresh(data / "json-ours.duckdb"))])
@@ -173,10 +173,10 @@ def bench_incremental(data: Path, users: int, history: int = 60) -> dict[str, An
             shutil.rmtree(root)
         root.mkdir(parents=True)
         for d in loaded:
-            (root / d).symlink_to(source / d)
+            _link_date(root, source, d)
         warehouse = fresh(data / f"incremental-{label}.duckdb")
         setup = nudge_run(root, registry, warehouse, data / f"incremental-reports-{label}")
-        (root / new).symlink_to(source / new)
+        _link_date(root, source, new)
         step = nudge_run(root, registry, warehouse, data / f"incremental-reports-{label}")
         out[label] = {"dates_loaded_before": len(loaded), "setup": setup, "new_day": step}
     out["ratio"] = round(out["history_loaded"]["new_day"]["seconds"] / out["one_day_loaded"]["new_day"]["seconds"], 2)
@@ -432,6 +432,13 @@ def main() -> None:
         save()
     results["total_seconds"] = round(time.perf_counter() - started, 1)
     save()
+
+
+def _link_date(root: Path, source: Path, folder: str) -> None:
+    """``source/folder`` under ``root`` as hard links: nudge refuses symbolic links out of the events root."""
+    (root / folder).mkdir()
+    for f in (source / folder).iterdir():
+        os.link(f, root / folder / f.name)
 
 
 if __name__ == "__main__":

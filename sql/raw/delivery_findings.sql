@@ -19,7 +19,7 @@ WITH involved AS MATERIALIZED (
   SELECT c.arrival_date, NOT ({same_content}) AS conflicting
   FROM copies c JOIN involved f
     ON f.event_id = c.event_id
-   AND f.arrival_date BETWEEN c.arrival_date - INTERVAL ($window_days) DAY AND c.arrival_date
+   AND f.arrival_date BETWEEN c.arrival_date - INTERVAL 1 DAY * $window_days AND c.arrival_date
    AND (f.arrival_date < c.arrival_date OR f.source_file < c.source_file
         OR (f.source_file = c.source_file AND f.line_no < c.line_no))
   QUALIFY row_number() OVER (PARTITION BY c.arrival_date, c.source_file, c.line_no

@@ -19,14 +19,14 @@ WITH copies AS MATERIALIZED (
   SELECT r.arrival_date, r.source_file, r.line_no, r.event_id, {content_columns}
   FROM raw_events r
   WHERE r.first_delivery IS NOT NULL
-    AND r.arrival_date IN (SELECT CAST(d.arrival_date - INTERVAL (k) DAY AS DATE)
+    AND r.arrival_date IN (SELECT CAST(d.arrival_date - INTERVAL 1 DAY * k AS DATE)
                            FROM redelivery_dates d, range(0, $window_days + 1) AS t(k))
     AND r.event_id IN (SELECT event_id FROM copies)
 ), compared AS (
   SELECT c.arrival_date, NOT ({same_content}) AS conflicting
   FROM copies c JOIN earlier f
     ON f.event_id = c.event_id
-   AND f.arrival_date BETWEEN c.arrival_date - INTERVAL ($window_days) DAY AND c.arrival_date
+   AND f.arrival_date BETWEEN c.arrival_date - INTERVAL 1 DAY * $window_days AND c.arrival_date
    AND (f.arrival_date < c.arrival_date OR f.source_file < c.source_file
         OR (f.source_file = c.source_file AND f.line_no < c.line_no))
   QUALIFY row_number() OVER (PARTITION BY c.arrival_date, c.source_file, c.line_no

@@ -5,7 +5,7 @@
 -- only those with another row within the window need a decision (redelivered). No other arrival date is read.
 -- Every redelivered id over every date: sql/raw/redelivered.sql.
 CREATE OR REPLACE TEMP TABLE dedup_dates AS
-SELECT CAST(p.arrival_date + INTERVAL (k) DAY AS DATE) AS arrival_date,
+SELECT CAST(p.arrival_date + INTERVAL 1 DAY * k AS DATE) AS arrival_date,
        bool_or(abs(k) <= $window_days) AS decide
 FROM dedup_pending p, range(-2 * $window_days, 2 * $window_days + 1) AS t(k)
 GROUP BY 1;

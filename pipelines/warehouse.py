@@ -63,8 +63,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     event_columns = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
     run_sql(con, "schema", event_columns=event_columns)
     existing = {(t, c) for t, c in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        " WHERE table_name IN ('raw_events', 'quarantined_events')").fetchall()}
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = current_database()"
+        " AND table_schema = 'main'"
+        " AND table_name IN ('raw_events', 'quarantined_events', 'loaded_partitions')").fetchall()}
+    if any(t == "loaded_partitions" for t, _ in existing):  # bookkeeping from before its own schema
+        with transaction(con):
+            run_sql(con, "move_bookkeeping")
     if ("raw_events", "first_delivery") not in existing:  # a warehouse from before first_delivery: decide again
         run_sql(con, "add_first_delivery")
     if ("quarantined_events", "has_text") not in existing:  # a warehouse from before has_text
@@ -155,7 +159,7 @@ def load_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arriva
         day = date.fromisoformat(arrival_date)
         files = ingest.partition_files(events_root, arrival_date)
         fingerprint = _partition_fingerprint(files)
-        stored = con.execute("SELECT fingerprint FROM loaded_partitions WHERE arrival_date = $d",
+        stored = con.execute("SELECT fingerprint FROM bookkeeping.loaded_partitions WHERE arrival_date = $d",
                              {"d": day}).fetchall()
         if not (stored and stored[0][0] == fingerprint):
             todo.append(_Partition(arrival_date, files, fingerprint))

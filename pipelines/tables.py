@@ -85,9 +85,9 @@ def write_registry(con: duckdb.DuckDBPyConnection, experiments: list[Experiment]
 
 def _drop_events_table(con: duckdb.DuckDBPyConnection) -> None:
     """Warehouses written before `events` became a view hold it as a table."""
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'events'").fetchall()
+    kind = read_tuples(con, "events_kind")
     if kind and kind[0][0] == "BASE TABLE":
-        con.execute("DROP TABLE events")
+        run_sql(con, "drop_events_table")
 
 
 def resolve_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:

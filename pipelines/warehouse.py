@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -62,16 +62,24 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the partition-filled tables and the empty result tables (results-v1) if they do not exist."""
     event_columns = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
     run_sql(con, "schema", event_columns=event_columns)
-    existing = {(t, c) for t, c in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        " WHERE table_name IN ('raw_events', 'quarantined_events')").fetchall()}
+    existing = {(t, c) for t, c in read_tuples(con, "columns_to_migrate")}
+    if any(t == "loaded_partitions" for t, _ in existing):  # bookkeeping from before its own schema
+        with transaction(con):
+            run_sql(con, "move_bookkeeping")
     if ("raw_events", "first_delivery") not in existing:  # a warehouse from before first_delivery: decide again
         run_sql(con, "add_first_delivery")
     if ("quarantined_events", "has_text") not in existing:  # a warehouse from before has_text
         run_sql(con, "add_quarantine_has_text")
-    for name, columns in (("experiment_results", RESULT_TYPES), ("sample_ratio_checks", SRM_TYPES)):
-        cols = ", ".join(f"{c} {t}" for c, t in columns.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+    run_sql(con, "results_schema", None, **RESULTS_SCHEMA)
+
+
+def _columns_sql(types: Mapping[str, str]) -> str:
+    return ", ".join(f"{c} {t}" for c, t in types.items())
+
+
+#: sql/results/results_schema.sql's column lists, from the results-v1 types of pipelines/results.py
+RESULTS_SCHEMA = {"experiment_results_columns": _columns_sql(RESULT_TYPES),
+                  "sample_ratio_checks_columns": _columns_sql(SRM_TYPES)}
 
 
 # --- raw layer -------------------------------------------------------------------------------------------
@@ -155,8 +163,7 @@ def load_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arriva
         day = date.fromisoformat(arrival_date)
         files = ingest.partition_files(events_root, arrival_date)
         fingerprint = _partition_fingerprint(files)
-        stored = con.execute("SELECT fingerprint FROM loaded_partitions WHERE arrival_date = $d",
-                             {"d": day}).fetchall()
+        stored = read_tuples(con, "loaded_fingerprint", {"d": day})
         if not (stored and stored[0][0] == fingerprint):
             todo.append(_Partition(arrival_date, files, fingerprint))
     for batch in _batches(todo):
@@ -265,7 +272,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
         with transaction(con):
             had_rows = [d for (d,) in read_tuples(con, "dates_with_rows", {"days": days})]
             run_sql(con, "clear_arrival_dates", {"days": days})
-            if con.execute("SELECT count(*) FROM candidates").fetchall()[0][0]:
+            if read_tuples(con, "staged_rows")[0][0]:
                 run_sql(con, "raw_events", {"paths": [""]}, candidates="candidates", parse_detail="parse_detail",
                         **_VALIDATION)
             for (columns, _), paths in parquet_groups.items():

@@ -82,8 +82,9 @@ def connect() -> duckdb.DuckDBPyConnection:
 
 @cache
 def reference_schema() -> dict[str, tuple[tuple[str, str], ...]]:
-    """``{table: ((column, type), ...)}`` of the warehouse: its DDL, the registry tables, the ``events`` view
-    (sql/raw/events.sql on no rows) and the derived tables of :data:`REFERENCE_MODELS` on no rows."""
+    """``{table: ((column, type), ...)}`` of the warehouse (``bookkeeping.<name>`` for that schema): its DDL, the
+    registry tables, the ``events`` view (sql/raw/events.sql on no rows) and the derived tables of
+    :data:`REFERENCE_MODELS` on no rows."""
     from pipelines.tables import write_registry
     from pipelines.warehouse import ensure_schema
 
@@ -97,9 +98,10 @@ def reference_schema() -> dict[str, tuple[tuple[str, str], ...]]:
             run_sql(con, name)
         columns: dict[str, list[tuple[str, str]]] = {}
         for table, column, data_type in con.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_catalog = current_database() AND table_schema = 'main' "
-                "ORDER BY table_name, ordinal_position").fetchall():
+                "SELECT CASE table_schema WHEN 'main' THEN '' ELSE table_schema || '.' END || table_name, "
+                "column_name, data_type FROM information_schema.columns "
+                "WHERE table_catalog = current_database() AND table_schema IN ('main', 'bookkeeping') "
+                "ORDER BY table_schema, table_name, ordinal_position").fetchall():
             columns.setdefault(table, []).append((column, data_type))
     finally:
         con.close()
@@ -117,6 +119,8 @@ def given(con: duckdb.DuckDBPyConnection, table: str, rows: Rows,
         unknown = set(row) - set(schema)
         if unknown:
             raise KeyError(f"{table} has no column(s) {sorted(unknown)}")
+    if "." in table:  # a table of another schema (bookkeeping.…)
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
     con.execute(f"CREATE TABLE {table} ({', '.join(f'{c} {t}' for c, t in schema.items())})")
     if rows:
         names = list(schema)

@@ -50,7 +50,7 @@ def _load(con: duckdb.DuckDBPyConnection, log: Path, dates: list[str]) -> None:
 def _assert_same_as_full_rebuild(con: duckdb.DuckDBPyConnection, log: Path, tmp_path: Path) -> None:
     full = _connect(tmp_path / "full.duckdb")
     _load(full, log, [r[0].isoformat() for r in con.execute(
-        "SELECT arrival_date FROM loaded_partitions ORDER BY 1").fetchall()])
+        "SELECT arrival_date FROM bookkeeping.loaded_partitions ORDER BY 1").fetchall()])
     assert _analyse(full, log) == "full"
     full.close()
     con.execute(f"ATTACH '{tmp_path / 'full.duckdb'}' AS full_db (READ_ONLY)")
@@ -140,3 +140,32 @@ def test_daily_looks_equal_a_direct_count_of_each_day(log: Path, tmp_path: Path)
     got = {(e, v, d): [n, *map(int, rest)] for e, v, d, _, n, *rest in con.execute(
         "SELECT * FROM daily_arm_statistics").fetchall()}
     assert got == expected
+
+
+def test_a_warehouse_with_bookkeeping_in_main_moves_it_to_its_own_schema(log: Path, tmp_path: Path) -> None:
+    """Before the bookkeeping schema, the pending sets, the attempts state and the loaded partitions' fingerprints
+    lived in main beside the tables users read; opening such a warehouse moves their rows over, so the next night
+    neither re-reads unchanged partitions nor forgets what was pending."""
+    path = tmp_path / "old.duckdb"
+    con = _connect(path)
+    dates = ingest.arrival_dates(log / "events")[:2]
+    _load(con, log, dates)
+    for name in ("dedup_pending", "attempts_pending", "attempts_state", "loaded_partitions"):  # as it used to be
+        con.execute(f"CREATE TABLE main.{name} AS SELECT * FROM bookkeeping.{name}")
+        con.execute(f"DROP TABLE bookkeeping.{name}")
+    con.execute("DROP SCHEMA bookkeeping")
+    before = {name: sorted(con.execute(f"SELECT * FROM main.{name}").fetchall())
+              for name in ("dedup_pending", "attempts_pending", "loaded_partitions")}
+    con.close()
+
+    con = _connect(path)
+    main_tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    assert not main_tables & {"dedup_pending", "attempts_pending", "attempts_state", "loaded_partitions"}
+    assert {name: sorted(con.execute(f"SELECT * FROM bookkeeping.{name}").fetchall()) for name in before} == before
+    assert len(before["loaded_partitions"]) == 2 and before["dedup_pending"]
+    # the moved fingerprints still say the two dates are loaded: loading them again reads nothing
+    files_before = con.execute("SELECT count(*) FROM ingested_files").fetchall()[0][0]
+    _load(con, log, dates)
+    assert con.execute("SELECT count(*) FROM ingested_files").fetchall()[0][0] == files_before
+    con.close()

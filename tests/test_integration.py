@@ -113,3 +113,25 @@ def test_data_quality_counts_land_on_the_right_arrival_date(simulated: tuple[dic
         "SELECT arrival_date::VARCHAR, reason, sum(count)::BIGINT FROM data_quality GROUP BY 1, 2").fetchall()}
     want = {(d, r): n for d, reasons in truth["data_quality_by_date"].items() for r, n in reasons.items() if n}
     assert {k: v for k, v in got.items() if v} == want
+
+
+def test_every_table_of_the_main_schema_is_an_asset_of_the_graph(simulated: tuple[dict, Path]) -> None:
+    """What a user may read is what the graph shows (issue 17): every table and view of the warehouse's main
+    schema is an asset; bookkeeping lives in its own schema, and nothing else is left behind."""
+    from pipelines.definitions import build_definitions
+
+    _, warehouse = simulated
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        by_schema: dict[str, set[str]] = {}
+        for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                                         "WHERE table_catalog = current_database()").fetchall():
+            by_schema.setdefault(schema, set()).add(table)
+    finally:
+        con.close()
+    settings = Settings(warehouse.parent / "sim" / "events", warehouse.parent / "sim" / "experiments.yml",
+                        warehouse, warehouse.parent / "reports")
+    assets = {key.to_user_string() for key in build_definitions(settings).resolve_all_asset_keys()}
+    assert by_schema["main"] <= assets, by_schema["main"] - assets
+    assert set(by_schema) == {"main", "bookkeeping"}
+    assert by_schema["bookkeeping"] == {"dedup_pending", "attempts_pending", "attempts_state", "loaded_partitions"}

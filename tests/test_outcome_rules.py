@@ -96,7 +96,7 @@ def test_the_incremental_file_recomputes_the_touched_drafts_as_the_full_file_doe
     con = run_model("attempt_outcomes_incremental", {
         "events": log.rows(), **REGISTRY_ROWS, "attempt_outcomes": stale,
         "raw_events": [{"arrival_date": "2026-03-09", "draft_id": d} for d in sorted(touched)],
-        "attempts_pending": [{"arrival_date": "2026-03-09", "complete": False}]})
+        "bookkeeping.attempts_pending": [{"arrival_date": "2026-03-09", "complete": False}]})
     assert select_rows(con, "SELECT * FROM attempt_outcomes ORDER BY draft_id") == full
     assert {r["draft_id"]: r["outcome"] for r in full} == {"d1": "changed", "d2": "posted_unchanged",
                                                            "d3": "withdrawn"}

@@ -28,6 +28,10 @@ def _substitutions(name: str) -> dict[str, str]:
         from pipelines.warehouse import _VALIDATION
 
         return {**_VALIDATION, "candidates": "candidates", "parse_detail": "parse_detail"}
+    if name == "results_schema":
+        from pipelines.warehouse import RESULTS_SCHEMA
+
+        return RESULTS_SCHEMA
     return SUBSTITUTIONS.get(name, {})
 
 

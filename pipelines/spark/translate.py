@@ -133,7 +133,7 @@ def _construct(node: exp.Expr) -> str | None:
     if isinstance(node, exp.Anonymous):
         fname = node.name.upper()
         return None if fname in SHARED_FUNCTIONS or fname in _RENAMED else f"function {node.name.lower()}"
-    if isinstance(node, exp.Create) and node.kind not in {"TABLE", "VIEW", None}:
+    if isinstance(node, exp.Create) and node.kind not in {"TABLE", "VIEW", "SCHEMA", None}:
         return f"CREATE {node.kind}"  # temp macros, sequences, types: DuckDB objects
     if isinstance(node, exp.Insert) and node.args.get("alternative"):
         return f"INSERT OR {node.args['alternative']}"

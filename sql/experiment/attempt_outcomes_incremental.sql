@@ -9,7 +9,7 @@
 -- not applied to every use and each read all submissions).
 CREATE OR REPLACE TEMP TABLE touched_drafts AS
 SELECT DISTINCT draft_id FROM raw_events
-WHERE arrival_date IN (SELECT arrival_date FROM attempts_pending) AND draft_id IS NOT NULL;
+WHERE arrival_date IN (SELECT arrival_date FROM bookkeeping.attempts_pending) AND draft_id IS NOT NULL;
 
 DELETE FROM attempt_outcomes WHERE draft_id IN (SELECT draft_id FROM touched_drafts);
 

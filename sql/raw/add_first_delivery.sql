@@ -2,4 +2,4 @@
 -- arrival date as wholly pending, so that sql/raw/events.sql decides every row again.
 ALTER TABLE raw_events ADD COLUMN first_delivery BOOLEAN;
 
-INSERT INTO dedup_pending SELECT DISTINCT arrival_date, true FROM raw_events;
+INSERT INTO bookkeeping.dedup_pending SELECT DISTINCT arrival_date, true FROM raw_events;

@@ -39,7 +39,7 @@ WHERE raw_events.arrival_date = k.arrival_date AND raw_events.source_file = k.so
 UPDATE raw_events SET first_delivery = NULL
 WHERE $complete AND first_delivery IS NOT NULL AND hash(event_id) NOT IN (SELECT h FROM redelivered);
 
-DELETE FROM dedup_pending;
+DELETE FROM bookkeeping.dedup_pending;
 
 CREATE OR REPLACE VIEW events AS
 SELECT * EXCLUDE (line_no, first_delivery)

@@ -7,7 +7,7 @@
 CREATE OR REPLACE TEMP TABLE dedup_dates AS
 SELECT CAST(p.arrival_date + INTERVAL 1 DAY * k AS DATE) AS arrival_date,
        bool_or(abs(k) <= $window_days) AS decide
-FROM dedup_pending p, range(-2 * $window_days, 2 * $window_days + 1) AS t(k)
+FROM bookkeeping.dedup_pending p, range(-2 * $window_days, 2 * $window_days + 1) AS t(k)
 GROUP BY 1;
 
 CREATE OR REPLACE TEMP TABLE redelivered AS
@@ -15,6 +15,6 @@ SELECT hash(event_id) AS h
 FROM raw_events
 WHERE arrival_date IN (SELECT arrival_date FROM dedup_dates WHERE decide)
   AND hash(event_id) IN (SELECT hash(event_id) FROM raw_events
-                         WHERE arrival_date IN (SELECT arrival_date FROM dedup_pending))
+                         WHERE arrival_date IN (SELECT arrival_date FROM bookkeeping.dedup_pending))
 GROUP BY 1
 HAVING count(*) > 1;

@@ -8,15 +8,18 @@ CREATE TABLE IF NOT EXISTS raw_events (
   {event_columns},
   first_delivery BOOLEAN
 );
+-- Bookkeeping, in a schema of its own (not tables users read, not assets): what the next incremental step has
+-- to look at.
+CREATE SCHEMA IF NOT EXISTS bookkeeping;
 -- Arrival dates loaded since the last first-delivery resolution; `complete` when rows that had been resolved
 -- were replaced (their event ids may have lost their kept copy, so every event id is looked at again).
-CREATE TABLE IF NOT EXISTS dedup_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS bookkeeping.dedup_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
 -- The same for attempt_outcomes (sql/experiment/attempt_outcomes.sql), and the registry it was last computed with.
-CREATE TABLE IF NOT EXISTS attempts_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
-CREATE TABLE IF NOT EXISTS attempts_state (registry_fingerprint VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS bookkeeping.attempts_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS bookkeeping.attempts_state (registry_fingerprint VARCHAR NOT NULL);
 -- What each arrival date was loaded from (its files' names, sizes, times and the checking rules), so an
 -- unchanged partition is not read again.
-CREATE TABLE IF NOT EXISTS loaded_partitions (arrival_date DATE NOT NULL, fingerprint VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS bookkeeping.loaded_partitions (arrival_date DATE NOT NULL, fingerprint VARCHAR NOT NULL);
 -- has_text: the row carried a raw `text` field (dropped before it reached DuckDB); false for file findings.
 CREATE TABLE IF NOT EXISTS quarantined_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT, reason VARCHAR NOT NULL,

@@ -1,0 +1,1 @@
+SELECT table_name, column_name FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name IN ('raw_events', 'quarantined_events', 'loaded_partitions')

@@ -1,0 +1,1 @@
+SELECT fingerprint FROM bookkeeping.loaded_partitions WHERE arrival_date = $d

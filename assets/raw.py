@@ -10,9 +10,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets.metadata import date_span, markdown_table
-from pipelines import ingest, progress, tables, warehouse
+from pipelines import progress, tables
 from pipelines.engine import read_tuples, row_count
 from pipelines.partitions import arrival_date_partitions
+from pipelines.raw import ingest, warehouse
 from pipelines.resources import NudgeConfig, Warehouse
 
 POOL = "duckdb_writer"

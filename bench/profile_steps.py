@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
 
-from pipelines import engine, ingest, tables, warehouse  # noqa: E402
+from pipelines import engine, tables  # noqa: E402
+from pipelines.raw import ingest, warehouse  # noqa: E402
 from pipelines.registry import load_registry  # noqa: E402
 
 #: After the raw layer, in the assets' order: duplicates (events + delivery_findings), then these rebuilds;

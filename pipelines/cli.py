@@ -44,10 +44,11 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
     Dagster instance when ``DAGSTER_HOME`` is set (:mod:`pipelines.instance`), with the arrival dates registered
     as partitions.
     """
-    from pipelines import ingest, progress
     from pipelines import instance as instance_runs
+    from pipelines import progress
     from pipelines.definitions import ANALYSIS_JOB, INGEST_JOB, build_definitions
     from pipelines.partitions import ARRIVAL_DATES
+    from pipelines.raw import ingest
     from pipelines.registry import RegistryError, load_registry
 
     if not settings.events_root.is_dir():

@@ -17,7 +17,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from pipelines import warehouse
+from pipelines.raw import warehouse
 
 DEMO_DIR = Path(".nudge-demo")
 

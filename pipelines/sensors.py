@@ -11,8 +11,8 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines import ingest
 from pipelines.partitions import ARRIVAL_DATES
+from pipelines.raw import ingest
 from pipelines.resources import NudgeConfig
 
 

@@ -85,8 +85,8 @@ def reference_schema() -> dict[str, tuple[tuple[str, str], ...]]:
     """``{table: ((column, type), ...)}`` of the warehouse (``bookkeeping.<name>`` for that schema): its DDL, the
     registry tables, the ``events`` view (sql/raw/events.sql on no rows) and the derived tables of
     :data:`REFERENCE_MODELS` on no rows."""
+    from pipelines.raw.warehouse import ensure_schema
     from pipelines.tables import write_registry
-    from pipelines.warehouse import ensure_schema
 
     con = connect()
     try:

@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines import tables, warehouse
+from pipelines import tables
+from pipelines.raw import warehouse
 from tests.logbuilder import Log, ts
 
 DAYS = [(date(2026, 3, 1) + timedelta(days=i)).isoformat() for i in range(12)]

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import ingest, tables, warehouse
+from pipelines import tables
+from pipelines.raw import ingest, warehouse
 from pipelines.registry import load_registry
 from pipelines.simulate import simulate
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import gzip_stream, ingest, ingest_json, warehouse
+from pipelines.raw import gzip_stream, ingest, ingest_json, warehouse
 from tests.logbuilder import Log
 
 

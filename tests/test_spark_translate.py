@@ -21,15 +21,15 @@ _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_]+)\}(?!\})")
 
 
 def _substitutions(name: str) -> dict[str, str]:
-    """The ``{placeholders}`` of a file as the warehouse fills them (the raw load's from pipelines/warehouse.py)."""
+    """The ``{placeholders}`` of a file as the warehouse fills them (the raw load's from pipelines/raw/warehouse.py)."""
     if name == "schema":
         return {"event_columns": ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)}
     if name == "raw_events":
-        from pipelines.warehouse import _VALIDATION
+        from pipelines.raw.warehouse import _VALIDATION
 
         return {**_VALIDATION, "candidates": "candidates", "parse_detail": "parse_detail"}
     if name == "results_schema":
-        from pipelines.warehouse import RESULTS_SCHEMA
+        from pipelines.raw.warehouse import RESULTS_SCHEMA
 
         return RESULTS_SCHEMA
     return SUBSTITUTIONS.get(name, {})

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import duckdb  # noqa: E402
 
-from pipelines import ingest, warehouse  # noqa: E402
+from pipelines.raw import ingest, warehouse  # noqa: E402
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from pipelines.engine import sql_text
 
 #: How the Spark session must be configured for the translated files to mean what the DuckDB files mean.
 SPARK_CONF: dict[str, str] = {
-    # DuckDB runs with TimeZone UTC (pipelines/warehouse.py configure): dates of timestamps are UTC dates
+    # DuckDB runs with TimeZone UTC (pipelines/raw/warehouse.py configure): dates of timestamps are UTC dates
     "spark.sql.session.timeZone": "UTC",
     # an overflow or a bad cast raises, as in DuckDB, instead of turning into NULL
     "spark.sql.ansi.enabled": "true",

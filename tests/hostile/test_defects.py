@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import ingest
+from pipelines.raw import ingest
 from pipelines.registry import RegistryError, load_registry
 
 REGISTRY = """experiments:

@@ -14,8 +14,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from pipelines import gzip_stream, ingest_json, ingest_jsonl, spill, warehouse
 from pipelines.cli import run
+from pipelines.raw import gzip_stream, ingest_json, ingest_jsonl, spill, warehouse
 from pipelines.resources import Settings
 from tests.logbuilder import Log
 from tests.test_ingest import good, lines, load, reasons

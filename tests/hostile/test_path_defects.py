@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import ingest, warehouse
+from pipelines.raw import ingest, warehouse
 from tests.test_ingest import good, lines
 
 DAY = "2026-03-02"
@@ -90,7 +90,7 @@ def test_jsonl_under_a_root_with_glob_characters_is_read_from_that_root(tmp_path
 
 
 def test_literal_paths_never_hand_duckdb_a_pattern(tmp_path: Path) -> None:
-    from pipelines.ingest_parquet import GLOB_CHARACTERS, literal_paths
+    from pipelines.raw.ingest_parquet import GLOB_CHARACTERS, literal_paths
 
     paths = [tmp_path / "plain.parquet", tmp_path / "x*" / "a[1]?.parquet"]
     with literal_paths(paths) as literal:
@@ -104,7 +104,7 @@ def test_links_are_not_made_under_a_temporary_folder_with_glob_characters(tmp_pa
     """A link there would be a pattern again: refused (the file is then reported unreadable, never misread)."""
     import tempfile
 
-    from pipelines.ingest_parquet import literal_paths
+    from pipelines.raw.ingest_parquet import literal_paths
 
     odd_tmp = tmp_path / "tmp[1]"
     odd_tmp.mkdir()
@@ -136,7 +136,7 @@ def test_an_extra_column_named_like_a_duckdb_virtual_column_is_ignored(tmp_path:
 
 def test_a_file_read_on_its_own_keeps_its_line_numbers_across_batches(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines import ingest_parquet
+    from pipelines.raw import ingest_parquet
 
     monkeypatch.setattr(ingest_parquet, "_BATCH_ROWS", 2)
     root = tmp_path / "events"

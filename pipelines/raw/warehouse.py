@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines import ingest, ingest_json, progress, spill
+from pipelines import progress
 from pipelines.contract import (
     COMMON_REQUIRED,
     ENUMS,
@@ -30,6 +30,7 @@ from pipelines.contract import (
     MAX_LATENESS_DAYS,
 )
 from pipelines.engine import read_tuples, run_sql, sql_path, transaction
+from pipelines.raw import ingest, ingest_json, spill
 from pipelines.results import RESULT_TYPES, SRM_TYPES
 
 _log = logging.getLogger(__name__)
@@ -298,7 +299,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, ingest.F
 
 
 _READING_MODULES = ("ingest.py", "ingest_json.py", "ingest_jsonl.py", "gzip_stream.py", "ingest_parquet.py",
-                    "contract.py", "warehouse.py")
+                    "../contract.py", "warehouse.py")
 #: Everything that decides what a partition's rows become (the checking code and SQL, the contract, DuckDB's
 #: parsers): when any of it changes, every partition is read again.
 _RULES_VERSION = hashlib.sha256(b"\0".join(

@@ -2,7 +2,7 @@
 
 Beyond its memory limit DuckDB writes evicted buffers to files in its ``temp_directory``. It removes them when it
 closes, but a process killed with SIGKILL (or the machine going down) leaves them behind, and nothing removed
-them later: whatever they held stayed on disk. Raw comment text never reaches DuckDB (pipelines/ingest_jsonl.py
+them later: whatever they held stayed on disk. Raw comment text never reaches DuckDB (pipelines/raw/ingest_jsonl.py
 strips it first), so these files hold only what the tables hold; they are still the warehouse's data, kept next to
 it and cleaned up as soon as it is safe: when a read-write connection holds the warehouse file (DuckDB admits one
 writing process, so no other process can be using spill files of this warehouse then).

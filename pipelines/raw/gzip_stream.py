@@ -19,7 +19,7 @@ SALVAGE_BYTES = 1 << 10  # granularity of what is kept of a damaged gzip member 
 
 
 class Report(Protocol):
-    """Where a file-level finding goes (pipelines/ingest.FileReport)."""
+    """Where a file-level finding goes (pipelines/raw/ingest.FileReport)."""
 
     finding: str | None
     detail: str | None

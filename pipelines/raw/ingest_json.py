@@ -1,9 +1,9 @@
-"""JSONL files into candidate rows: the scrubbed lines of pipelines/ingest_jsonl.py, parsed by DuckDB's JSON
+"""JSONL files into candidate rows: the scrubbed lines of pipelines/raw/ingest_jsonl.py, parsed by DuckDB's JSON
 functions with the contract's types — never by inference — a bounded piece at a time.
 
 Lines reach DuckDB only through :class:`JsonStager`: in Arrow tables of at most :data:`FLUSH_BYTES` of lines
 (several files' lines share one, so that DuckDB parses them on every thread), each parsed at once into typed
-rows of the temp table ``candidates`` (pipelines/ingest.py). Only those typed rows stay; the lines themselves
+rows of the temp table ``candidates`` (pipelines/raw/ingest.py). Only those typed rows stay; the lines themselves
 are never a DuckDB table. Memory is bounded by one flush, whatever a file holds or expands to.
 """
 
@@ -18,8 +18,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipelines import ingest_jsonl
 from pipelines.contract import FIELDS, Field
+from pipelines.raw import ingest_jsonl
 
 #: Bytes of lines held before they are parsed into candidate rows (and rows per Arrow batch within them:
 #: DuckDB scans the batches of one registered table in parallel).
@@ -28,7 +28,7 @@ _ROWS_PER_BATCH = 50_000
 
 
 class Report(Protocol):
-    """What a file's reading tells (pipelines/ingest.FileReport)."""
+    """What a file's reading tells (pipelines/raw/ingest.FileReport)."""
 
     source_file: str
     rows: int

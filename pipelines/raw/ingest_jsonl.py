@@ -1,6 +1,6 @@
 """JSONL (plain or gzip) as a bounded stream of scrubbed lines: what DuckDB is given of a JSON log.
 
-A file is read in pieces (gzip decompressed member by member in bounded steps, pipelines/gzip_stream.py), split into
+A file is read in pieces (gzip decompressed member by member in bounded steps, pipelines/raw/gzip_stream.py), split into
 lines at ``\\n``, ``\\r\\n`` and a lone ``\\r``, and handed on in Arrow batches of one piece's lines, so memory stays
 bounded whatever a file expands to. Before any byte of a line leaves this module:
 
@@ -28,9 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines import gzip_stream
 from pipelines.contract import RAW_TEXT_FIELD
-from pipelines.gzip_stream import Report, one_line
+from pipelines.raw import gzip_stream
+from pipelines.raw.gzip_stream import Report, one_line
 
 #: A line longer than this (bytes, its terminator included) is not read: it is quarantined as not_json.
 MAX_LINE_BYTES = 1 << 20

@@ -1,10 +1,10 @@
 """Read one arrival date's files into typed candidate rows, whatever state the files are in.
 
 Each file is read on its own: a file that cannot be read is reported with its path and the run goes on.
-JSONL (plain or gzip) is streamed into scrubbed lines by pipelines/ingest_jsonl.py (salvaging the readable prefix of
+JSONL (plain or gzip) is streamed into scrubbed lines by pipelines/raw/ingest_jsonl.py (salvaging the readable prefix of
 a damaged gzip, the raw ``text`` removed) and parsed by DuckDB's JSON functions with the contract's types
-(pipelines/ingest_json.py) — never by inference. Parquet is read as
-:mod:`pipelines.ingest_parquet` says, its columns checked against the contract's types. Both become rows of
+(pipelines/raw/ingest_json.py) — never by inference. Parquet is read as
+:mod:`pipelines.raw.ingest_parquet` says, its columns checked against the contract's types. Both become rows of
 the temp table ``candidates`` with the same columns; ``sql/raw_events.sql`` then decides, row by row, whether
 each is a valid event or quarantined.
 
@@ -23,16 +23,16 @@ import pyarrow as pa
 from pipelines.contract import FIELDS
 
 # file discovery and Parquet reading live in modules of their own; the project uses them as ingest.<name>
-from pipelines.discovery import SUFFIXES as SUFFIXES
-from pipelines.discovery import arrival_dates as arrival_dates
-from pipelines.discovery import file_format
-from pipelines.discovery import partition_files as partition_files
-from pipelines.discovery import unread_entries as unread_entries
-from pipelines.ingest_json import JsonStager
-from pipelines.ingest_parquet import parquet_candidate_columns as parquet_candidate_columns
-from pipelines.ingest_parquet import parquet_scan as parquet_scan
-from pipelines.ingest_parquet import parquet_scan_sql as parquet_scan_sql
-from pipelines.ingest_parquet import stage_parquet
+from pipelines.raw.discovery import SUFFIXES as SUFFIXES
+from pipelines.raw.discovery import arrival_dates as arrival_dates
+from pipelines.raw.discovery import file_format
+from pipelines.raw.discovery import partition_files as partition_files
+from pipelines.raw.discovery import unread_entries as unread_entries
+from pipelines.raw.ingest_json import JsonStager
+from pipelines.raw.ingest_parquet import parquet_candidate_columns as parquet_candidate_columns
+from pipelines.raw.ingest_parquet import parquet_scan as parquet_scan
+from pipelines.raw.ingest_parquet import parquet_scan_sql as parquet_scan_sql
+from pipelines.raw.ingest_parquet import stage_parquet
 
 
 @dataclass

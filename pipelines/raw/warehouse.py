@@ -144,7 +144,7 @@ def load_arrival_date(con: duckdb.DuckDBPyConnection, events_root: Path, arrival
 
 #: How much JSON (bytes on disk, gzip counted eightfold) one load stages at most: arrival dates are loaded
 #: together up to this size, so a long backfill neither runs a statement per date nor stages every date's rows
-#: at once (the lines are held a bounded piece at a time, pipelines/ingest_json.py; their typed rows wait in
+#: at once (the lines are held a bounded piece at a time, pipelines/raw/ingest_json.py; their typed rows wait in
 #: DuckDB). Parquet files are scanned, not staged, and do not count.
 _JSON_BYTES_PER_LOAD = 512 * 2**20
 

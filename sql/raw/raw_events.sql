@@ -4,7 +4,7 @@
 -- pipelines/contract.py; no input value is ever pasted into this text.
 -- The candidates placeholder is the staged lines (temp table `candidates`), the parsed JSON lines (temp
 -- table `json_candidates`), or a scan of the Parquet files in the list `paths` that share one column layout
--- (pipelines/ingest.py). The checks run once: the few rejected rows are kept aside, and the valid rows are
+-- (pipelines/raw/ingest.py). The checks run once: the few rejected rows are kept aside, and the valid rows are
 -- every other row, written straight from the scan without being checked again.
 CREATE OR REPLACE TEMP MACRO checked_rows(paths) AS TABLE
 WITH typed AS (

@@ -234,7 +234,7 @@ def test_a_terminal_shows_the_raw_load_as_it_happens(tmp_path: Path) -> None:
     """`nudge run` with stderr on a pseudo-terminal, each arrival date loaded as its own batch: the bars, a
     clock-stamped line per committed batch before the steps that follow, a line per step."""
     settings = three_day_log(tmp_path)
-    code = ("import sys; from pipelines import warehouse; warehouse._JSON_BYTES_PER_LOAD = 1; "
+    code = ("import sys; from pipelines.raw import warehouse; warehouse._JSON_BYTES_PER_LOAD = 1; "
             "from pipelines.cli import main; main(sys.argv[1:])")
     args = ["run", "--events", str(settings.events_root), "--registry", str(settings.registry),
             "--warehouse", str(settings.warehouse), "--reports", str(settings.reports_dir)]

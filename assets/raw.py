@@ -107,7 +107,17 @@ def _reasons_table(counts: dict[str, int]) -> str:
             "events",
             deps=["raw_events"],
             description="One row per distinct event_id over all arrival dates (first delivery kept), no raw text: "
-            "a view of raw_events (sql/raw/events.sql marks each re-delivered row's first_delivery).",
+            "a view of raw_events without the copies in redeliveries (sql/raw/events.sql).",
+            kinds={"duckdb"},
+            group_name="raw",
+            automation_condition=ON_UPSTREAM_CHANGE,
+        ),
+        dg.AssetSpec(
+            "redeliveries",
+            deps=["raw_events"],
+            description="Every delivery of an event id delivered more than once within 2 arrival days, and whether "
+            "it is the kept one (sql/raw/redeliveries.sql: the first delivery is kept, the others are copies). "
+            "Decided incrementally: a night reads only the new dates' ids, within the window around them.",
             kinds={"duckdb"},
             group_name="raw",
             automation_condition=ON_UPSTREAM_CHANGE,
@@ -138,10 +148,13 @@ def events(warehouse_db: Warehouse, paths: NudgeConfig) -> Iterator[dg.Materiali
         rows, findings_update = tables.resolve_duplicates(con)
         findings = read_tuples(con, "delivery_findings_by_reason")
         findings_rows = row_count(con, "delivery_findings")
+        redelivered_rows = row_count(con, "redeliveries")
         shares = read_tuples(con, "quarantine_shares")
     dupes = int(sum(n for reason, n in findings if reason == "duplicate_event"))
     dates = [d for d, _, _ in shares]
     progress.step("events", f"{rows:,} distinct events, {dupes:,} duplicate deliveries dropped")
+    yield dg.MaterializeResult(asset_key="redeliveries", metadata={
+        "dagster/row_count": redelivered_rows, "copies": dupes, "update": findings_update})
     yield dg.MaterializeResult(asset_key="events", metadata={
         "dagster/row_count": rows, "duplicates_dropped": dupes, "arrival_dates": date_span(dates)})
     yield dg.MaterializeResult(asset_key="delivery_findings", metadata={

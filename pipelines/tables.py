@@ -39,7 +39,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "user_metrics": {"pre_period_days": PRE_PERIOD_DAYS},
     # a copy arrives at most this many days after another copy of its event (docs/definitions.md §2)
     **{name: {"window_days": MAX_LATENESS_DAYS} for name in (
-        "redelivered_incremental", "events", "delivery_findings", "delivery_findings_incremental")},
+        "redelivered_incremental", "redeliveries", "delivery_findings", "delivery_findings_incremental")},
 }
 
 
@@ -91,9 +91,10 @@ def _drop_events_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def resolve_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    """sql/raw/events.sql, then sql/raw/delivery_findings.sql, in one transaction; return the number of distinct events
-    and how delivery_findings was brought up to date: "full", or "incremental" (only the arrival dates whose
-    copies were looked at, when only the event ids of newly loaded dates were)."""
+    """sql/raw/redeliveries.sql, sql/raw/events.sql, then sql/raw/delivery_findings.sql, in one transaction;
+    return the number of distinct events and how delivery_findings was brought up to date: "full", or
+    "incremental" (only the arrival dates whose copies were looked at, when only the event ids of newly loaded
+    dates were)."""
     state = read(con, "dedup_state")[0]
     complete = bool(state["complete"])
     # every redelivered event id after decided rows were replaced; or when most rows are new (a first load), one
@@ -103,7 +104,8 @@ def resolve_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     with transaction(con):
         _drop_events_table(con)
         run_file(con, "redelivered" if all_ids else "redelivered_incremental")
-        run_file(con, "events", {"complete": complete})
+        run_file(con, "redeliveries", {"complete": complete})
+        run_file(con, "events")
         run_file(con, "delivery_findings_incremental" if incremental else "delivery_findings")
     return row_count(con, "events"), "incremental" if incremental else "full"
 

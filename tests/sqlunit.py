@@ -93,7 +93,8 @@ def reference_schema() -> dict[str, tuple[tuple[str, str], ...]]:
         ensure_schema(con)
         write_registry(con, [])
         run_sql(con, "redelivered_incremental")
-        run_sql(con, "events", {"complete": False})
+        run_sql(con, "redeliveries", {"complete": False, "window_days": 2})
+        run_sql(con, "events")
         for name in REFERENCE_MODELS:
             run_sql(con, name)
         columns: dict[str, list[tuple[str, str]]] = {}

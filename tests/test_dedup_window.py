@@ -18,7 +18,8 @@ from pipelines.raw import warehouse
 from tests.logbuilder import Log, ts
 
 DAYS = [(date(2026, 3, 1) + timedelta(days=i)).isoformat() for i in range(12)]
-COMPARED = ("SELECT arrival_date, source_file, line_no, first_delivery FROM raw_events",
+COMPARED = ("SELECT arrival_date, source_file, line_no, d.kept FROM raw_events "
+            "LEFT JOIN redeliveries d USING (arrival_date, source_file, line_no)",
             "SELECT * FROM delivery_findings")
 
 
@@ -75,7 +76,8 @@ def full(root: Path, tmp_path_factory: pytest.TempPathFactory) -> list[list[tupl
 
 
 def _kept(rows: list[tuple], day: str) -> list[Any]:
-    """first_delivery of the rows of the reused ids (line 7 on) of one arrival date, in line order."""
+    """Whether each row of the reused ids (line 7 on) of one arrival date, in line order, is the kept delivery
+    (None: an only copy)."""
     return [r[3] for r in sorted(rows, key=lambda r: r[2]) if r[0].isoformat() == day and r[2] > 6]
 
 

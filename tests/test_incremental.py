@@ -170,3 +170,51 @@ def test_a_warehouse_with_bookkeeping_in_main_moves_it_to_its_own_schema(log: Pa
     _load(con, log, dates)
     assert con.execute("SELECT count(*) FROM ingested_files").fetchall()[0][0] == files_before
     con.close()
+
+
+def test_a_warehouse_that_marked_kept_copies_in_raw_events_moves_them_to_redeliveries(log: Path,
+                                                                                        tmp_path: Path) -> None:
+    """Before the table redeliveries, raw_events itself carried the decision (a column first_delivery, updated in
+    place by the events step); opening such a warehouse moves the decisions over and drops the column, so events
+    and the duplicate findings stay exactly what they were, and the next night goes on incrementally."""
+    path = tmp_path / "old.duckdb"
+    con = _connect(path)
+    _load(con, log, ingest.arrival_dates(log / "events")[:3])
+    tables.resolve_duplicates(con)
+    events_before = sorted(con.execute("SELECT * FROM events").fetchall())
+    decided = sorted(con.execute("SELECT * FROM redeliveries").fetchall())
+    assert any(not kept for *_, kept in decided), "the log must redeliver some events"
+    con.execute("ALTER TABLE raw_events ADD COLUMN first_delivery BOOLEAN")  # as it used to be
+    con.execute("UPDATE raw_events SET first_delivery = d.kept FROM redeliveries d "
+                "WHERE raw_events.arrival_date = d.arrival_date AND raw_events.source_file = d.source_file "
+                "AND raw_events.line_no = d.line_no")
+    con.execute("DROP TABLE redeliveries")
+    con.execute("CREATE OR REPLACE VIEW events AS SELECT * EXCLUDE (line_no, first_delivery) FROM raw_events "
+                "WHERE first_delivery IS NOT false")
+    con.close()
+
+    con = _connect(path)
+    assert ("first_delivery",) not in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_events'").fetchall()
+    assert sorted(con.execute("SELECT * FROM redeliveries").fetchall()) == decided
+    assert sorted(con.execute("SELECT * FROM events").fetchall()) == events_before
+    assert not con.execute("SELECT * FROM bookkeeping.dedup_pending").fetchall()  # nothing to decide again
+    con.close()
+
+
+def test_a_warehouse_that_never_recorded_kept_copies_decides_them_again(log: Path, tmp_path: Path) -> None:
+    """Older still: neither the table nor the column; every loaded date is pending as a whole, so the next events
+    step decides every row again and gives what a fresh warehouse gives."""
+    path = tmp_path / "older.duckdb"
+    con = _connect(path)
+    _load(con, log, ingest.arrival_dates(log / "events")[:3])
+    tables.resolve_duplicates(con)
+    decided = sorted(con.execute("SELECT * FROM redeliveries").fetchall())
+    con.execute("DROP TABLE redeliveries")
+    con.close()
+
+    con = _connect(path)
+    assert sorted(con.execute("SELECT DISTINCT complete FROM bookkeeping.dedup_pending").fetchall()) == [(True,)]
+    assert tables.resolve_duplicates(con)[1] == "full"
+    assert sorted(con.execute("SELECT * FROM redeliveries").fetchall()) == decided
+    con.close()

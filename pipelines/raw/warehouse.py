@@ -61,15 +61,20 @@ def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the partition-filled tables and the empty result tables (results-v1) if they do not exist."""
+    before = {(t, c) for t, c in read_tuples(con, "columns_to_migrate")}  # what an older warehouse holds
     event_columns = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
     run_sql(con, "schema", event_columns=event_columns)
-    existing = {(t, c) for t, c in read_tuples(con, "columns_to_migrate")}
-    if any(t == "loaded_partitions" for t, _ in existing):  # bookkeeping from before its own schema
+    tables_before = {t for t, _ in before}
+    if "loaded_partitions" in tables_before:  # bookkeeping from before its own schema
         with transaction(con):
             run_sql(con, "move_bookkeeping")
-    if ("raw_events", "first_delivery") not in existing:  # a warehouse from before first_delivery: decide again
-        run_sql(con, "add_first_delivery")
-    if ("quarantined_events", "has_text") not in existing:  # a warehouse from before has_text
+    if ("raw_events", "first_delivery") in before:  # kept copies marked in raw_events itself: they move out
+        with transaction(con):
+            run_sql(con, "move_first_delivery")
+            run_sql(con, "events")
+    elif "raw_events" in tables_before and "redeliveries" not in tables_before:  # kept copies never recorded
+        run_sql(con, "decide_redeliveries_again")
+    if "quarantined_events" in tables_before and ("quarantined_events", "has_text") not in before:
         run_sql(con, "add_quarantine_has_text")
     run_sql(con, "results_schema", None, **RESULTS_SCHEMA)
 

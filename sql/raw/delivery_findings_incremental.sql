@@ -1,8 +1,8 @@
 -- Redundant copies of already delivered events, per arrival date of the copy; `conflicting` when the copy's
 -- content differs from the delivery it is a copy of: the first row of its event id that arrived at most
--- window_days (2) days before it (docs/definitions.md §2). Which rows are copies is decided by sql/raw/events.sql
--- (raw_events.first_delivery: NULL for an only copy).
--- After a nightly load: only the arrival dates whose copies sql/raw/events.sql looked at (temp table
+-- window_days (2) days before it (docs/definitions.md §2). Which rows are copies is decided by
+-- sql/raw/redeliveries.sql (the table redeliveries).
+-- After a nightly load: only the arrival dates whose copies sql/raw/redeliveries.sql looked at (temp table
 -- redelivery_dates; no other date's copies or the rows they are copies of changed) are counted again: their
 -- copies, compared with the rows of the window_days (2) days before each. The whole table:
 -- sql/raw/delivery_findings.sql (the same counting, keep the two in step; tests/test_incremental.py checks that
@@ -13,13 +13,12 @@ DELETE FROM delivery_findings WHERE arrival_date IN (SELECT arrival_date FROM re
 INSERT INTO delivery_findings BY NAME
 WITH copies AS MATERIALIZED (
   SELECT r.arrival_date, r.source_file, r.line_no, r.event_id, {content_columns}
-  FROM raw_events r
-  WHERE NOT r.first_delivery AND r.arrival_date IN (SELECT arrival_date FROM redelivery_dates)
+  FROM raw_events r JOIN redeliveries d USING (arrival_date, source_file, line_no)
+  WHERE NOT d.kept AND r.arrival_date IN (SELECT arrival_date FROM redelivery_dates)
 ), earlier AS MATERIALIZED (
   SELECT r.arrival_date, r.source_file, r.line_no, r.event_id, {content_columns}
-  FROM raw_events r
-  WHERE r.first_delivery IS NOT NULL
-    AND r.arrival_date IN (SELECT CAST(d.arrival_date - INTERVAL 1 DAY * k AS DATE)
+  FROM raw_events r JOIN redeliveries d USING (arrival_date, source_file, line_no)
+  WHERE r.arrival_date IN (SELECT CAST(d.arrival_date - INTERVAL 1 DAY * k AS DATE)
                            FROM redelivery_dates d, range(0, $window_days + 1) AS t(k))
     AND r.event_id IN (SELECT event_id FROM copies)
 ), compared AS (

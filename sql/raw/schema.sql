@@ -1,12 +1,15 @@
 -- Tables of the warehouse that are filled partition by partition (replace-by-partition), created once.
 -- Unpartitioned tables are rebuilt by their own sql/<table>.sql file.
--- first_delivery: for a row with another row of its event_id within 2 arrival days, whether it is the kept
--- copy (docs/definitions.md §2); NULL for a row without one. Rows arrive NULL; sql/raw/events.sql marks the copies among
--- the arrival dates listed in dedup_pending.
 CREATE TABLE IF NOT EXISTS raw_events (
   arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT NOT NULL, has_text BOOLEAN NOT NULL,
-  {event_columns},
-  first_delivery BOOLEAN
+  {event_columns}
+);
+-- One row per delivery of an event id with another delivery within 2 arrival days: whether it is the kept one
+-- (docs/definitions.md §2; a raw_events row not in it is an only copy). Written by sql/raw/redeliveries.sql for
+-- the arrival dates listed in dedup_pending.
+CREATE TABLE IF NOT EXISTS redeliveries (
+  arrival_date DATE NOT NULL, source_file VARCHAR NOT NULL, line_no BIGINT NOT NULL, event_id VARCHAR NOT NULL,
+  kept BOOLEAN NOT NULL
 );
 -- Bookkeeping, in a schema of its own (not tables users read, not assets): what the next incremental step has
 -- to look at.

@@ -22,15 +22,21 @@ import pyarrow as pa
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 
+def analysis_files() -> list[Path]:
+    """The files of the analysis, which every engine runs (``sql/<layer>/``): not ``sql/duckdb/``, which sets
+    and inspects the DuckDB engine itself (another engine has settings of its own)."""
+    return sorted(p for p in SQL_DIR.rglob("*.sql") if p.relative_to(SQL_DIR).parts[0] != "duckdb")
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Everything in the block is committed together, or rolled back if it raises."""
-    con.execute("BEGIN TRANSACTION")
+    con.begin()
     try:
         yield
-        con.execute("COMMIT")
+        con.commit()
     except BaseException:
-        con.execute("ROLLBACK")
+        con.rollback()
         raise
 
 

@@ -135,9 +135,9 @@ class _RawLoad:
                                                size="", speed="")
             self._bar.start()
             if duckdb_connection is not None:
-                # DuckDB tracks a statement's progress only with its progress bar on (not printed: ours is)
-                duckdb_connection.execute("SET enable_progress_bar = true")
-                duckdb_connection.execute("SET enable_progress_bar_print = false")
+                from pipelines.engine import run_sql  # not at import: `nudge --help` needs no DuckDB
+
+                run_sql(duckdb_connection, "progress_tracking")  # DuckDB's own bar on, not printed: ours is
                 self._connection = duckdb_connection
                 self._poller = threading.Thread(target=self._poll, args=(duckdb_connection,), daemon=True)
                 self._poller.start()

@@ -1,6 +1,7 @@
-"""The shape of the code: no import cycles among our modules, no module over 400 lines (issue 17).
+"""The shape of the code: no import cycles among our modules, no module over 400 lines, at most ten SQL
+statements in Python strings (issue 17).
 
-Both tests read the source with :mod:`ast`; nothing is imported, so they take a fraction of a second.
+The tests read the source with :mod:`ast`; nothing is imported, so they take a fraction of a second.
 """
 
 from __future__ import annotations
@@ -109,9 +110,49 @@ def test_no_module_over_400_lines() -> None:
 
 def test_sql_files_live_in_their_layer_under_names_of_their_own() -> None:
     """sql/<layer>/[read/]<name>.sql (reports has reads only): the folders read as the data flow, and a file
-    is found by its name alone (pipelines.engine.sql_path, tests/sqlunit.py)."""
+    is found by its name alone (pipelines.engine.sql_path, tests/sqlunit.py). Beside the layers, sql/duckdb/
+    holds the statements that set or inspect the DuckDB engine itself."""
     files = sorted((ROOT / "sql").rglob("*.sql"))
     names = [path.stem for path in files]
     assert len(files) > 20 and len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     layers = {path.relative_to(ROOT / "sql").parts[0] for path in files}
-    assert layers == {"raw", "experiment", "metrics", "results", "reports"}, layers
+    assert layers == {"raw", "experiment", "metrics", "results", "reports", "duckdb"}, layers
+
+
+#: What starts an SQL statement (after leading whitespace or an opening parenthesis).
+SQL_START = ("SELECT", "INSERT", "CREATE", "DELETE", "UPDATE", "DROP", "ALTER", "WITH", "SET", "DESCRIBE",
+             "COPY", "ATTACH", "DETACH", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "CHECKPOINT", "EXPORT", "INSTALL",
+             "LOAD", "MERGE", "TRUNCATE", "VACUUM", "USE", "CALL")
+MAX_SQL_IN_PYTHON = 10
+#: The translator names SQL constructs in its findings ("UPDATE … FROM", "CREATE MACRO"); it runs no SQL.
+NOT_SQL = {"pipelines.spark.translate"}
+
+
+def sql_in_python() -> list[str]:
+    """``module:line: text`` of every string literal (f-strings included) that is an SQL statement."""
+    found = []
+    for module, path in module_files():
+        if module in NOT_SQL:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parts = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+        for node in ast.walk(tree):
+            if id(node) in parts:  # a piece of an f-string: the f-string is counted as a whole
+                continue
+            if isinstance(node, ast.JoinedStr):
+                text = "".join(v.value if isinstance(v, ast.Constant) else "{…}" for v in node.values)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value
+            else:
+                continue
+            words = text.lstrip(" \n(").split(maxsplit=1)
+            if words and words[0].upper() in SQL_START and words[0].isupper() and len(words) > 1:
+                found.append(f"{module}:{node.lineno}: {' '.join(text.split())[:80]}")
+    return sorted(found)
+
+
+def test_at_most_ten_sql_statements_remain_in_python_strings() -> None:
+    """Every statement that shapes data is a file of sql/ (pipelines/engine.py runs them); what stays in Python
+    is a handful of one-line generic reads and the expressions generated from the contract."""
+    found = sql_in_python()
+    assert len(found) <= MAX_SQL_IN_PYTHON, "\n".join(found)

@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from pipelines.cli import run
-from pipelines.engine import SQL_DIR
+from pipelines.engine import analysis_files
 from pipelines.resources import Settings
 from pipelines.simulate import simulate
 from pipelines.spark.translate import translate
@@ -85,7 +85,7 @@ def _query(name: str) -> str:
 
 def test_every_translated_statement_without_findings_parses_in_spark(spark: Any) -> None:
     parser = spark._jsparkSession.sessionState().sqlParser()
-    names = sorted(p.stem for p in SQL_DIR.rglob("*.sql"))
+    names = sorted(p.stem for p in analysis_files())
     for name in names:
         if name in PENDING:
             continue

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.contract import FIELDS
+from pipelines.engine import run_sql
 
 # file discovery and Parquet reading live in modules of their own; the project uses them as ingest.<name>
 from pipelines.raw.discovery import SUFFIXES as SUFFIXES
@@ -47,15 +48,8 @@ class FileReport:
 
 
 def create_candidates_table(con: duckdb.DuckDBPyConnection) -> None:
-    cols = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE candidates (
-  arrival_date DATE, source_file VARCHAR, line_no BIGINT, parse_error VARCHAR, parse_detail VARCHAR,
-  wrong_type_field VARCHAR,
-  ts_text VARCHAR, has_text BOOLEAN,
-  {cols}
-)"""
-    )
+    """The empty staging table ``candidates`` (sql/raw/candidates.sql)."""
+    run_sql(con, "candidates", event_columns=",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS))
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, arrival_date: date) -> FileReport:

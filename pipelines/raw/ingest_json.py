@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.contract import FIELDS, Field
+from pipelines.engine import run_sql
 from pipelines.raw import ingest_jsonl
 
 #: Bytes of lines held before they are parsed into candidate rows (and rows per Arrow batch within them:
@@ -71,47 +72,24 @@ def _json_string(j: str) -> str:
             f"ELSE substr({j}, 2, length({j}) - 2) END")
 
 
-def candidates_sql(lines: str) -> str:
-    """Candidate rows of the scrubbed lines in relation ``lines`` (arrival_date, source_file and the columns of
-    :class:`ingest_jsonl.LineBatch`).
-
-    Each line that is neither blank nor rejected by the reader (``not_strict``) and is valid JSON (json_valid: a
-    cheap scan) is parsed by DuckDB once, into the JSON text of every contract field (looked up like the path
-    functions: case-sensitive, escapes decoded, the first of duplicates). A valid JSON text is an object exactly
-    when it starts with ``{``. ``has_text`` is the reader's: whether the line carried a ``text`` key at any
-    depth (removed before this), also on a line that is quarantined.
-    """
-    as_json = "{" + ", ".join(f'"{f.name}": "JSON"' for f in FIELDS) + "}"
+def candidates_expressions() -> dict[str, str]:
+    """The placeholders of sql/raw/stage_json_lines.sql, generated from the contract's fields: the struct of
+    every field as JSON, the wrong-type checks in field order, the text of a string event_ts, and every field
+    typed (NULL when its JSON value has the wrong type)."""
     wrong, typed = [], []
     for f in FIELDS:
         ok, value = _json_field(f)
         wrong.append(f"WHEN NOT {ok} THEN '{f.name}'")
         typed.append(f"{value} AS {f.name}")
-    typed_sql = ",\n  ".join(typed)
-    return f"""
-WITH src AS (
-  SELECT arrival_date, source_file, line_no, line, unterminated, has_text, reject_detail,
-    CASE WHEN NOT not_strict AND json_valid(line) THEN from_json(line, '{as_json}') END AS j
-  FROM {lines}
-  WHERE starts_with(line, '{{') OR trim(line, ' \t\r\n') <> ''
-), parsed AS (
-  SELECT arrival_date, source_file, line_no, unterminated, has_text, reject_detail, j,
-    j IS NOT NULL AND starts_with(ltrim(line, ' \t\r\n'), '{{') AS is_object
-  FROM src
-)
-SELECT
-  arrival_date, source_file, line_no,
-  CASE WHEN is_object THEN NULL WHEN unterminated THEN 'truncated_line' ELSE 'not_json' END AS parse_error,
-  CASE WHEN NOT is_object THEN reject_detail END AS parse_detail,
-  CASE WHEN is_object THEN CASE {" ".join(wrong)} END END AS wrong_type_field,
-  CASE WHEN is_object AND starts_with(j.event_ts, '"') THEN {_json_string("j.event_ts")} END AS ts_text,
-  has_text,
-  {typed_sql}
-FROM parsed
-"""
+    return {
+        "json_fields": "{" + ", ".join(f'"{f.name}": "JSON"' for f in FIELDS) + "}",
+        "wrong_type_checks": " ".join(wrong),
+        "ts_text": _json_string("j.event_ts"),
+        "typed_columns": ",\n  ".join(typed),
+    }
 
 
-_INSERT_SQL = "INSERT INTO candidates BY NAME\n" + candidates_sql("staged_lines")
+_EXPRESSIONS = candidates_expressions()
 
 
 @dataclass
@@ -161,6 +139,6 @@ class JsonStager:
         self._pending, self._bytes = [], 0
         self._con.register("staged_lines", staged)
         try:
-            self._con.execute(_INSERT_SQL)
+            run_sql(self._con, "stage_json_lines", None, **_EXPRESSIONS)
         finally:
             self._con.unregister("staged_lines")

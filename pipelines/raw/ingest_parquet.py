@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.contract import FIELDS, RAW_TEXT_FIELD, Field
+from pipelines.engine import run_sql
 
 #: Characters that make DuckDB expand a path as a glob pattern (``{`` is not one in DuckDB 2.0, but costs
 #: nothing to avoid); a backslash is literal unless one of these is present.
@@ -211,10 +212,8 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str, 
             try:
                 if columns is None:
                     columns = parquet_columns(_described(con, "staged_parquet"))
-                con.execute(
-                    f"INSERT INTO candidates BY NAME SELECT $arrival_date AS arrival_date, $source_file AS "
-                    f"source_file, line_no, {columns} FROM staged_parquet",
-                    {"arrival_date": arrival_date, "source_file": source_file})
+                run_sql(con, "stage_parquet_batch", {"arrival_date": arrival_date, "source_file": source_file},
+                        columns=columns)
             finally:
                 con.unregister("staged_parquet")
             rows += batch.num_rows

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.engine import read_tuples, run_sql
+
 _log = logging.getLogger(__name__)
 #: DuckDB's names for its spill files (``duckdb_temp_<pid>_<n>_storage_<size>-<n>.tmp``, ``…_owner``,
 #: ``duckdb_temp_block-<id>.block``): only these are removed from the folder, whatever else it holds.
@@ -33,16 +35,15 @@ def temp_directory(database_path: str) -> Path:
 def use_temp_directory(con: duckdb.DuckDBPyConnection) -> Path | None:
     """Point ``con``'s spill files to :func:`temp_directory` of its database and, when ``con`` writes to it,
     remove the spill files a killed process left there. None for an in-memory database (nothing to clean)."""
-    row = con.execute("SELECT path, readonly FROM duckdb_databases() WHERE database_name = current_database()"
-                      ).fetchall()
+    row = read_tuples(con, "database_file")
     if not row or not row[0][0]:
         return None
     path, readonly = str(row[0][0]), bool(row[0][1])
     folder = temp_directory(path)
-    current = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    current = read_tuples(con, "temp_directory")[0][0]
     if Path(str(current)) != folder:
         # DuckDB refuses to move it once used; it is set here, before the first query that could spill
-        con.execute("SET temp_directory = $folder", {"folder": str(folder)})
+        run_sql(con, "set_temp_directory", {"folder": str(folder)})
     if not readonly:
         remove_stale_spill_files(con, folder)
     return folder
@@ -58,7 +59,7 @@ def remove_stale_spill_files(con: duckdb.DuckDBPyConnection, folder: Path) -> li
     """
     if not folder.is_dir():
         return []
-    spilling = con.execute("SELECT coalesce(sum(temporary_storage_bytes), 0) FROM duckdb_memory()").fetchall()[0][0]
+    spilling = read_tuples(con, "spilled_bytes")[0][0]
     ours = f"{SPILL_PREFIX}{os.getpid()}_"
     removed = []
     for entry in folder.iterdir():

@@ -47,16 +47,9 @@ DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 def configure(con: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None) -> None:
-    con.execute("SET TimeZone = 'UTC'")
     spill.use_temp_directory(con)  # <warehouse>.tmp, emptied of a killed run's spill files
     limit = memory_limit or os.environ.get("NUDGE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
-    con.execute("SET memory_limit = $limit", {"limit": limit})
-    # commits of small partitions (< one 122,880-row group) go through the WAL; checkpointing at each of them
-    # rewrote the table's last row group every time. The WAL is checkpointed when the connection closes.
-    con.execute("SET checkpoint_threshold = '1GB'")
-    # no vacuum at checkpoints: merging the partly filled row groups that every partition's parallel insert
-    # leaves took 8 s per 10 M rows when the raw layer's connection closed; freed blocks are still reused
-    con.execute("SET max_vacuum_tasks = 0")
+    run_sql(con, "configure", {"limit": limit})
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -222,9 +215,7 @@ def _batches(todo: list[_Partition]) -> Iterator[list[_Partition]]:
 def _loaded(con: duckdb.DuckDBPyConnection, arrival_date: str) -> PartitionLoad:
     """The counts of one arrival date as loaded (from ingested_files)."""
     day = date.fromisoformat(arrival_date)
-    rows = con.execute(
-        "SELECT finding, rows_read, rows_valid, rows_quarantined FROM ingested_files WHERE arrival_date = $d",
-        {"d": day}).fetchall()
+    rows = read_tuples(con, "loaded_files", {"arrival_date": day})
     findings: dict[str, int] = {}
     for finding, *_ in rows:
         if finding:
@@ -267,12 +258,7 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
                     continue
             day_reports.append(ingest.stage_file(con, path, source_file, day))
     days = [date.fromisoformat(part.arrival_date) for part in batch]
-    # raw rows have no order (every reader sorts or ranks explicitly); unordered inserts are ~13 % cheaper
-    con.execute("SET preserve_insertion_order = false")
-    # Parquet min/max statistics leave NaN out (as the format says), and DuckDB's statistics propagation then
-    # folds isnan(toxicity_score) to false for a file it reads alone: a NaN row was neither valid nor
-    # quarantined. The checks must see every value as it is.
-    con.execute("SET disabled_optimizers = 'statistics_propagation'")
+    run_sql(con, "bulk_load_settings")
     try:
         _stage_json(con, json_files)
         with transaction(con):

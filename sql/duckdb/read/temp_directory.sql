@@ -1,0 +1,2 @@
+-- Where DuckDB spills now.
+SELECT current_setting('temp_directory')

@@ -26,7 +26,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
+# scipy.special's functions are what scipy.stats.norm and chi2 call (ndtr, ndtri, chdtrc), without
+# importing scipy.stats (~1.5 s at every start of `nudge`)
+from scipy import special
 
 from pipelines.stats.frequentist import EffectEstimate
 from pipelines.stats.sequential import confidence_sequence_margin
@@ -66,7 +68,7 @@ def non_inferiority(est: EffectEstimate, margin: float, *, higher_is_better: boo
         return NonInferiority(margin, math.nan, math.nan, math.nan, "unknown")
     log_ratio, log_margin = math.log1p(rel), math.log1p(margin)
     z = (log_ratio - log_margin) / s if higher_is_better else (log_margin - log_ratio) / s
-    p = float(stats.norm.sf(z))
+    p = float(special.ndtr(-z))
     half = s * math.sqrt(n) * confidence_sequence_margin(n, alpha=alpha, tuning_n=tuning_n)
     low, high = math.expm1(log_ratio - half), math.expm1(log_ratio + half)
     good_side = low > margin if higher_is_better else high < margin

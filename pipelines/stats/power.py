@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
+# scipy.special's functions are what scipy.stats.norm and chi2 call (ndtr, ndtri, chdtrc), without
+# importing scipy.stats (~1.5 s at every start of `nudge`)
+from scipy import special
 
 __all__ = ["minimum_detectable_effect", "power_of_test", "users_per_arm"]
 
@@ -28,7 +30,7 @@ def _z_sum(alpha: float, power: float) -> float:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     if not 0.0 < power < 1.0:
         raise ValueError(f"power must be in (0, 1), got {power}")
-    return float(stats.norm.ppf(1.0 - alpha / 2.0) + stats.norm.ppf(power))
+    return float(special.ndtri(1.0 - alpha / 2.0) + special.ndtri(power))
 
 
 def _check_variance(name: str, value: float) -> None:
@@ -116,5 +118,5 @@ def power_of_test(
     se = math.sqrt(variance_control / n_control + variance_variant / n_variant)
     if se == 0:
         return 1.0 if effect else alpha
-    z = float(stats.norm.ppf(1.0 - alpha / 2.0))
-    return float(stats.norm.cdf(abs(effect) / se - z) + stats.norm.cdf(-abs(effect) / se - z))
+    z = float(special.ndtri(1.0 - alpha / 2.0))
+    return float(special.ndtr(abs(effect) / se - z) + special.ndtr(-abs(effect) / se - z))

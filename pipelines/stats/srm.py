@@ -10,7 +10,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scipy import stats
+# scipy.special's functions are what scipy.stats.norm and chi2 call (ndtr, ndtri, chdtrc), without
+# importing scipy.stats (~1.5 s at every start of `nudge`)
+from scipy import special
 
 __all__ = ["SampleRatioCheck", "sample_ratio_check"]
 
@@ -79,7 +81,7 @@ def sample_ratio_check(
         statistic, p_value = math.nan, math.nan
     else:
         statistic = sum((counts[arm] - total * shares[arm]) ** 2 / (total * shares[arm]) for arm in active)
-        p_value = float(stats.chi2.sf(statistic, df=len(active) - 1))
+        p_value = float(special.chdtrc(len(active) - 1, statistic))
     return SampleRatioCheck(
         observed=counts,
         expected_shares=shares,

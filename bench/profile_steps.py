@@ -26,7 +26,7 @@ from pipelines.raw import ingest, warehouse  # noqa: E402
 from pipelines.registry import load_registry  # noqa: E402
 
 #: After the raw layer, in the assets' order: duplicates (events + delivery_findings), then these rebuilds;
-#: attempt_outcomes is brought up to date before triggered_attempts, and user_metrics is brought up to date.
+#: attempt_outcomes is brought up to date before triggered_attempts.
 REBUILDS = ("assignments", "triggered_attempts", "experiment_findings", "user_metrics", "arm_statistics",
             "sample_ratio_counts", "daily_arm_statistics", "data_quality")
 
@@ -68,10 +68,6 @@ def main() -> None:
             mode = tables.update_attempt_outcomes(con)
             timings[f"attempt_outcomes ({mode})"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        if name == "user_metrics":  # brought up to date, as the asset does (only the touched users, nightly)
-            mode = tables.update_user_metrics(con)
-            timings[f"user_metrics ({mode})"] = time.perf_counter() - t0
-            continue
         tables.rebuild(con, name)
         timings[name] = time.perf_counter() - t0
     total = time.perf_counter() - t_all

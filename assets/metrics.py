@@ -7,15 +7,14 @@ import dagster as dg
 from assets.metadata import markdown_table
 from assets.raw import ON_UPSTREAM_CHANGE, POOL
 from pipelines import progress, tables
-from pipelines.engine import read_tuples, row_count
+from pipelines.engine import read_tuples
 from pipelines.resources import Warehouse
 
 
 @dg.asset(
     deps=["triggered_attempts", "assignments", "events", "registry_experiments"],
     description="One row per (experiment, analysed user): attempts by outcome, posts, toxic posts, reports, "
-    "removals, pre-period covariates (CUPED) and the user's country and platform. After a nightly load only the "
-    "users the new dates touch are computed again (update: full, incremental or unchanged).",
+    "removals, pre-period covariates (CUPED) and the user's country and platform.",
     kinds={"duckdb"},
     group_name="metrics",
     pool=POOL,
@@ -23,12 +22,11 @@ from pipelines.resources import Warehouse
 )
 def user_metrics(warehouse_db: Warehouse) -> dg.MaterializeResult:
     with warehouse_db.get_connection() as con:
-        update = tables.update_user_metrics(con)
-        rows = row_count(con, "user_metrics")
+        rows = tables.rebuild(con, "user_metrics")
         dates = read_tuples(con, "experiment_dates")
-    progress.step("user_metrics", f"{rows:,} users ({update})")
+    progress.step("user_metrics", f"{rows:,} users")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "update": update,
+        "dagster/row_count": rows,
         "experiment_dates": dg.MetadataValue.md(markdown_table(["experiment", "from", "to"], dates)),
     })
 

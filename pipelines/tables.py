@@ -28,8 +28,7 @@ def _delivery_substitutions() -> dict[str, str]:
 SUBSTITUTIONS: dict[str, dict[str, str]] = {
     "delivery_findings": _delivery_substitutions(),
     "delivery_findings_incremental": _delivery_substitutions(),
-    **{name: {"split_counts": split_counts_sql(), "split_columns": split_select_sql()}
-       for name in ("user_metrics", "user_metrics_incremental")},
+    "user_metrics": {"split_counts": split_counts_sql(), "split_columns": split_select_sql()},
     "arm_statistics": {"metric_structs": metric_structs_sql()},
 }
 
@@ -38,7 +37,6 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "attempt_outcomes": {"window_minutes": ATTRIBUTION_WINDOW_MINUTES},
     "attempt_outcomes_incremental": {"window_minutes": ATTRIBUTION_WINDOW_MINUTES},
     "user_metrics": {"pre_period_days": PRE_PERIOD_DAYS},
-    "user_metrics_incremental": {"pre_period_days": PRE_PERIOD_DAYS},
     # a copy arrives at most this many days after another copy of its event (docs/definitions.md §2)
     **{name: {"window_days": MAX_LATENESS_DAYS} for name in (
         "redelivered_incremental", "redeliveries", "delivery_findings", "delivery_findings_incremental")},
@@ -133,32 +131,6 @@ def update_attempt_outcomes(con: duckdb.DuckDBPyConnection) -> str:
         if mode != "unchanged":
             run_file(con, "attempt_outcomes" if mode == "full" else "attempt_outcomes_incremental")
         run_file(con, "attempts_done", {"registry_fingerprint": state["registry_fingerprint"]})
-    return mode
-
-
-def update_user_metrics(con: duckdb.DuckDBPyConnection) -> str:
-    """Bring user_metrics up to date; return "full", "incremental" or "unchanged" (as :func:`update_attempt_outcomes`).
-
-    Only the users that the arrival dates loaded since the last update touch are computed again
-    (sql/metrics/user_metrics_incremental.sql; every other user's exposure days follow the new end of what can be
-    observed), which is exact: a user's row depends on the user's own events, the reactions to the user's
-    comments, that end, and the registry. Everything is computed again (sql/metrics/user_metrics.sql) when that
-    cannot be known: no table yet, another registry, replaced rows, or a date older than one already processed.
-    When the steps before it have not processed every loaded date (a hand-picked materialisation), the dates stay
-    pending, so that the next update looks at them again with current inputs.
-    """
-    state = read(con, "user_metrics_state")[0]
-    oldest, processed_until = state["oldest_pending"], state["processed_until"]
-    incremental = (
-        table_exists(con, "user_metrics") and state["stored_fingerprint"] == state["registry_fingerprint"]
-        and not state["complete"] and (processed_until is None or oldest is None or oldest > processed_until)
-    )
-    mode = "unchanged" if incremental and not state["pending_dates"] else "incremental" if incremental else "full"
-    with transaction(con):
-        if mode != "unchanged":
-            run_file(con, "user_metrics" if mode == "full" else "user_metrics_incremental")
-        if not state["upstream_pending"]:
-            run_file(con, "user_metrics_done", {"registry_fingerprint": state["registry_fingerprint"]})
     return mode
 
 

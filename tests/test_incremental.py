@@ -16,8 +16,7 @@ from pipelines.raw import ingest, warehouse
 from pipelines.registry import load_registry
 from pipelines.simulate import simulate
 
-COMPARED = ("attempt_outcomes", "triggered_attempts", "delivery_findings", "redeliveries", "user_metrics",
-            "arm_statistics")
+COMPARED = ("attempt_outcomes", "triggered_attempts", "delivery_findings")
 FINDINGS_MODES: list[str] = []
 
 
@@ -36,16 +35,12 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _analyse(con: duckdb.DuckDBPyConnection, log: Path) -> str:
-    """The steps of the events, registry, assignments, triggered_attempts, user_metrics and arm_statistics assets,
-    in their order."""
+    """The steps of the events, registry, assignments and triggered_attempts assets, in their order."""
     FINDINGS_MODES.append(tables.resolve_duplicates(con)[1])
     tables.write_registry(con, load_registry(log / "experiments.yml"))
     tables.rebuild(con, "assignments")
     mode = tables.update_attempt_outcomes(con)
     tables.rebuild(con, "triggered_attempts")
-    # user_metrics falls back to the whole table exactly when attempt_outcomes does (the same pending dates)
-    assert tables.update_user_metrics(con) == mode
-    tables.rebuild(con, "arm_statistics")
     return mode
 
 
@@ -113,25 +108,6 @@ def test_another_registry_rebuilds_everything(log: Path, tmp_path: Path) -> None
     tables.resolve_duplicates(con)
     con.execute("UPDATE registry_experiments SET band_edge = band_edge + 0.01")  # e.g. an edited experiments.yml
     assert tables.update_attempt_outcomes(con) == "full"
-    tables.rebuild(con, "triggered_attempts")
-    assert tables.update_user_metrics(con) == "full"
-
-
-def test_user_metrics_before_its_inputs_are_current_leaves_the_dates_pending(log: Path, tmp_path: Path) -> None:
-    """Materialised by hand before attempt_outcomes has processed the new date (its inputs are not current yet),
-    user_metrics keeps the date pending: once the steps before it have run, the next update looks at it again and
-    the tables equal a full rebuild."""
-    con = _connect(tmp_path / "nightly.duckdb")
-    dates = ingest.arrival_dates(log / "events")
-    _load(con, log, dates[:-1])
-    assert _analyse(con, log) == "full"
-    _load(con, log, dates[-1:])
-    tables.resolve_duplicates(con)
-    assert tables.update_user_metrics(con) == "incremental"  # attempt_outcomes has not seen the new date yet
-    assert con.execute("SELECT count(*) FROM bookkeeping.user_metrics_pending").fetchall() == [(1,)]
-    assert _analyse(con, log) == "incremental"
-    assert con.execute("SELECT count(*) FROM bookkeeping.user_metrics_pending").fetchall() == [(0,)]
-    _assert_same_as_full_rebuild(con, log, tmp_path)
 
 
 def test_daily_looks_equal_a_direct_count_of_each_day(log: Path, tmp_path: Path) -> None:
@@ -178,7 +154,7 @@ def test_a_warehouse_with_bookkeeping_in_main_moves_it_to_its_own_schema(log: Pa
     for name in ("dedup_pending", "attempts_pending", "attempts_state", "loaded_partitions"):  # as it used to be
         con.execute(f"CREATE TABLE main.{name} AS SELECT * FROM bookkeeping.{name}")
         con.execute(f"DROP TABLE bookkeeping.{name}")
-    con.execute("DROP SCHEMA bookkeeping CASCADE")  # with the tables it has gained since
+    con.execute("DROP SCHEMA bookkeeping")
     before = {name: sorted(con.execute(f"SELECT * FROM main.{name}").fetchall())
               for name in ("dedup_pending", "attempts_pending", "loaded_partitions")}
     con.close()

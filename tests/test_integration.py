@@ -134,5 +134,4 @@ def test_every_table_of_the_main_schema_is_an_asset_of_the_graph(simulated: tupl
     assets = {key.to_user_string() for key in build_definitions(settings).resolve_all_asset_keys()}
     assert by_schema["main"] <= assets, by_schema["main"] - assets
     assert set(by_schema) == {"main", "bookkeeping"}
-    assert by_schema["bookkeeping"] == {"dedup_pending", "attempts_pending", "attempts_state",
-                                      "user_metrics_pending", "user_metrics_state", "loaded_partitions"}
+    assert by_schema["bookkeeping"] == {"dedup_pending", "attempts_pending", "attempts_state", "loaded_partitions"}

@@ -20,9 +20,6 @@ CREATE TABLE IF NOT EXISTS bookkeeping.dedup_pending (arrival_date DATE NOT NULL
 -- The same for attempt_outcomes (sql/experiment/attempt_outcomes.sql), and the registry it was last computed with.
 CREATE TABLE IF NOT EXISTS bookkeeping.attempts_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
 CREATE TABLE IF NOT EXISTS bookkeeping.attempts_state (registry_fingerprint VARCHAR NOT NULL);
--- The same for user_metrics (sql/metrics/user_metrics_incremental.sql).
-CREATE TABLE IF NOT EXISTS bookkeeping.user_metrics_pending (arrival_date DATE NOT NULL, complete BOOLEAN NOT NULL);
-CREATE TABLE IF NOT EXISTS bookkeeping.user_metrics_state (registry_fingerprint VARCHAR NOT NULL);
 -- What each arrival date was loaded from (its files' names, sizes, times and the checking rules), so an
 -- unchanged partition is not read again.
 CREATE TABLE IF NOT EXISTS bookkeeping.loaded_partitions (arrival_date DATE NOT NULL, fingerprint VARCHAR NOT NULL);

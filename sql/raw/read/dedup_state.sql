@@ -1,4 +1,4 @@
--- What sql/raw/redeliveries.sql has to look at: the arrival dates loaded since the last first-delivery resolution
+-- What sql/raw/events.sql has to look at: the arrival dates loaded since the last first-delivery resolution
 -- (dedup_pending), whether rows that had been resolved were replaced among them (complete), and how many rows
 -- they hold against all loaded rows.
 SELECT coalesce(bool_or(p.complete), false) AS complete, count(*) AS pending_dates,

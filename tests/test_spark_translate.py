@@ -37,9 +37,6 @@ def _substitutions(name: str) -> dict[str, str]:
 
 #: Files not yet runnable on Spark: their constructs without a faithful translation, and why they are still there.
 PENDING: dict[str, set[str]] = {
-    # printf rounds a half differently in Java (the shortest decimal, half up) than in DuckDB (the binary value):
-    # the segment labels of the toxicity bands need a shared formatting (issue 19)
-    "arm_statistics": {"function printf"},
     # first_delivery is marked in place; Spark has no UPDATE … FROM (on Delta: MERGE INTO), see issue 19
     "events": {"UPDATE … FROM"},
     # the row checks: a temp table macro read twice, DuckDB's timestamp parsing (TRY_CAST AS TIMESTAMPTZ,

@@ -214,7 +214,21 @@ def _struct(metric: str, num: str, den: str | None, pre: str | None, units: str,
     # DECIMAL, not DOUBLE: sums of decimals are exact, so the statistics do not depend on the order in which
     # DuckDB's threads add them up — the same data always gives the same last digit.
     return (
-        f"{{'metric': '{metric}', 'num': CAST({num} AS {EXACT}), 'den': CAST({den or 1} AS {EXACT}), "
-        f"'pre': CAST({pre or 'NULL'} AS {EXACT}), 'include': ({units}), "
+        f"{{'metric': '{metric}', 'num': {_exact(num)}, 'den': {_exact(den) if den else f'CAST(1 AS {EXACT})'}, "
+        f"'pre': {_exact(pre) if pre else f'CAST(NULL AS {EXACT})'}, 'include': ({units}), "
         f"'seg_dim': '{dim}', 'seg_value': '{value}'}}"
     )
+
+
+def _exact(value: str) -> str:
+    """The per-user ``value`` (a column or an expression) as an :data:`EXACT` decimal, rounded alike on DuckDB
+    and Spark.
+
+    ``CAST(x AS DECIMAL(18, 6))`` of a DOUBLE (the exposures) rounds the double x * 10^6 half away from zero in
+    DuckDB, but the shortest decimal that reads back as x, half up, in Spark: 33.1653975 becomes 33.165397 in
+    DuckDB (x * 10^6 is 33165397.49999…) and 33.165398 in Spark. Rounding x * 10^6 to a whole number (``round``:
+    half away from zero in both, of the same IEEE product) and scaling it back exactly is DuckDB's cast on both
+    engines; a count stays the count. The factor is a BIGINT so that an INTEGER column cannot overflow; the
+    factor and 0.000001 are EXACT's 6 decimals.
+    """
+    return f"CAST(CAST(round(({value}) * CAST(1000000 AS BIGINT)) AS BIGINT) * 0.000001 AS {EXACT})"

@@ -152,3 +152,59 @@ def test_guardrail_says_whether_it_held(warehouse: duckdb.DuckDBPyConnection) ->
         "SELECT count(*) FROM experiment_results WHERE metric <> 'posts_per_user' AND guardrail_status IS NOT NULL"
     ).fetchall()
     assert other == [(0,)]
+
+
+def awkward_thresholds() -> list[float]:
+    """Trigger thresholds whose band labels are hard to round: the doubles on and next to every midpoint between
+    two hundredths (0.125 is one exactly; 0.145 lies just below, 0.115 just above), tiny ones, and one whose
+    band edge rounds up to 1.00."""
+    import math
+
+    out = [0.125, 0.375, 0.625, 0.875, 0.145, 0.115, 0.285, 0.005, 0.015, 1e-5, 2**-11, 0.9995, 0.99999]
+    for j in range(0, 100, 7):
+        midpoint = (j + 0.5) / 100
+        out += [math.nextafter(midpoint, 0), midpoint, math.nextafter(midpoint, 1)]
+    return [t for t in out if 0 < t < 1]
+
+
+def band_label_inputs(con: duckdb.DuckDBPyConnection, thresholds: list[float]) -> dict[str, object]:
+    """registry_experiments with one experiment per threshold (band edge as pipelines/registry.py computes it),
+    and user_metrics with the warehouse's users who had attempts in both bands, copied into each experiment."""
+    import pyarrow as pa
+
+    from pipelines.registry import Experiment
+
+    registry = con.sql("SELECT * FROM registry_experiments LIMIT 1").to_arrow_table().to_pylist()[0]
+    ids = [f"t{i}" for i in range(len(thresholds))]
+    edges = [Experiment(i, registry["start_date"], registry["end_date"], "control", {}, t).band_edge
+             for i, t in zip(ids, thresholds, strict=True)]
+    experiments = pa.table({**{k: [v] * len(ids) for k, v in registry.items()}, "experiment_id": ids,
+                            "trigger_threshold": thresholds, "band_edge": edges})
+    users = con.sql("SELECT * EXCLUDE (experiment_id) FROM user_metrics "
+                    "WHERE attempts_band1 > 0 OR attempts_band2 > 0").to_arrow_table()
+    assert users.num_rows, "no user with attempts in a toxicity band"
+    per_experiment = [users.append_column("experiment_id", pa.array([i] * users.num_rows)) for i in ids]
+    return {"registry_experiments": experiments.select(registry.keys()),
+            "user_metrics": pa.concat_tables(per_experiment)}
+
+
+def test_band_labels_round_like_the_registry(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """sql/metrics/arm_statistics.sql labels the bands as Experiment.band_labels() (Python's format, as
+    printf('%.2f')): rounded from the binary value, ties to the even hundredth."""
+    from pipelines.registry import Experiment
+    from pipelines.tables import run_file
+
+    thresholds = awkward_thresholds()
+    con = duckdb.connect()
+    for name, table in band_label_inputs(warehouse, thresholds).items():
+        con.register(f"{name}_in", table)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_in")
+    run_file(con, "arm_statistics")
+    got = {(e, v) for e, v in con.execute(
+        "SELECT DISTINCT experiment_id, segment_value FROM arm_statistics WHERE segment_dim = 'toxicity_band'"
+    ).fetchall()}
+    start, end = warehouse.execute("SELECT start_date, end_date FROM registry_experiments").fetchall()[0]
+    want = {(f"t{i}", label) for i, t in enumerate(thresholds)
+            for label in Experiment(f"t{i}", start, end, "control", {}, t).band_labels()}
+    assert got <= want and {e for e, _ in got} == {f"t{i}" for i in range(len(thresholds))}
+    assert ("t0", "0.12-0.56") in got  # 0.125 is a tie: to the even hundredth

@@ -45,9 +45,6 @@ def _substitutions(name: str) -> dict[str, str]:
 
 #: Files not yet runnable on Spark: their constructs without a faithful translation, and why they are still there.
 PENDING: dict[str, set[str]] = {
-    # printf rounds a half differently in Java (the shortest decimal, half up) than in DuckDB (the binary value):
-    # the segment labels of the toxicity bands need a shared formatting (issue 19)
-    "arm_statistics": {"function printf"},
     # the row checks: a temp table macro read twice, DuckDB's timestamp parsing (TRY_CAST AS TIMESTAMPTZ,
     # timezone()) and a first-match regexp_replace. On Spark the project's own reader is to produce the typed rows
     # (issue 19 §3); this file needs a shared form of the checks first

@@ -37,6 +37,11 @@ def _substitutions(name: str) -> dict[str, str]:
 
 #: Files not yet runnable on Spark: their constructs without a faithful translation, and why they are still there.
 PENDING: dict[str, set[str]] = {
+    # range(…) AS t(k) in FROM: SQLGlot writes EXPLODE(…, _u(t)), which Spark's parser takes for a call of a
+    # function _u and cannot run. A shared form: (SELECT unnest(range(…)) AS k) AS t. Not rewritten here: both
+    # files are being rewritten with first_delivery's move to a table of its own (issue 19)
+    "delivery_findings_incremental": {"table function in FROM"},
+    "redelivered_incremental": {"table function in FROM"},
     # first_delivery is marked in place; Spark has no UPDATE … FROM (on Delta: MERGE INTO), see issue 19
     "events": {"UPDATE … FROM"},
 }
@@ -78,6 +83,11 @@ def test_pending_names_only_existing_files() -> None:
     ("SELECT regexp_replace(s, 'a', 'b') FROM t", "regexp_replace of the first match"),
     ("SELECT a / b FROM t", "division by a value that may be 0"),
     ("SELECT CAST(unnest(generate_series(a, b, INTERVAL 1 DAY)) AS DATE) AS d FROM t", "unnest inside an expression"),
+    ("SELECT p.d + k FROM p, range(0, $w + 1) AS t(k)", "table function in FROM"),
+    ("SELECT regexp_full_match(s, '[A-Z]{2}') FROM t", "function regexp_full_match"),
+    ("SELECT regexp_matches(s, '^[A-Z]{2}$') FROM t", "regexp with $"),
+    ("SELECT regexp_extract(s, '\\\\$', 0) FROM t", "regexp with $"),
+    ("SELECT regexp_replace(s, '(a)b', '\\1c', 'g') FROM t", "regexp_replace with a group reference"),
 ])
 def test_constructs_sqlglot_passes_through_are_found(duckdb_sql: str, construct: str) -> None:
     assert construct in {f.construct for f in translate_text(duckdb_sql).findings}
@@ -89,6 +99,9 @@ def test_constructs_sqlglot_passes_through_are_found(duckdb_sql: str, construct:
     "SELECT ts + INTERVAL 1 MINUTE * $w FROM t",
     "SELECT (epoch_us(a) - epoch_us(b)) / 1e6 FROM t",
     "SELECT unnest(generate_series(a, b, INTERVAL 1 DAY)) AS d FROM t",
+    "SELECT p.d + t.k FROM p, (SELECT unnest(range(0, $w + 1)) AS k) AS t",
+    "SELECT regexp_matches(s, '^[A-Z]{2}\\z'), regexp_extract(s, '\\$(\\d+)', 1) FROM t",
+    "SELECT regexp_replace(s, '^\\.\\d+', '', 'g') FROM t",
 ])
 def test_shared_forms_are_not_findings(duckdb_sql: str) -> None:
     assert translate_text(duckdb_sql).findings == []

@@ -182,8 +182,9 @@ class _RawLoad:
         self._stop.set()
         if self._poller is not None:
             self._poller.join()
-            self._connection.execute("RESET enable_progress_bar")
-            self._connection.execute("RESET enable_progress_bar_print")
+            from pipelines.engine import run_sql
+
+            run_sql(self._connection, "progress_tracking_off")
         unchanged = self._total_dates - self._dates_done
         if self._bar is not None:
             if finished:  # the dates not written were unchanged since their last load: nothing left to do

@@ -122,7 +122,7 @@ def test_sql_files_live_in_their_layer_under_names_of_their_own() -> None:
 #: What starts an SQL statement (after leading whitespace or an opening parenthesis).
 SQL_START = ("SELECT", "INSERT", "CREATE", "DELETE", "UPDATE", "DROP", "ALTER", "WITH", "SET", "DESCRIBE",
              "COPY", "ATTACH", "DETACH", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "CHECKPOINT", "EXPORT", "INSTALL",
-             "LOAD", "MERGE", "TRUNCATE", "VACUUM", "USE", "CALL")
+             "LOAD", "MERGE", "TRUNCATE", "VACUUM", "USE", "CALL", "RESET")
 MAX_SQL_IN_PYTHON = 10
 #: The translator names SQL constructs in its findings ("UPDATE … FROM", "CREATE MACRO"); it runs no SQL.
 NOT_SQL = {"pipelines.spark.translate"}

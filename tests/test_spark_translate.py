@@ -45,10 +45,6 @@ def _substitutions(name: str) -> dict[str, str]:
 
 #: Files not yet runnable on Spark: their constructs without a faithful translation, and why they are still there.
 PENDING: dict[str, set[str]] = {
-    # the row checks: a temp table macro read twice, DuckDB's timestamp parsing (TRY_CAST AS TIMESTAMPTZ,
-    # timezone()) and a first-match regexp_replace. On Spark the project's own reader is to produce the typed rows
-    # (issue 19 §3); this file needs a shared form of the checks first
-    "raw_events": {"CREATE MACRO", "function timezone", "function checked_rows", "regexp_replace of the first match"},
     # DuckDB's JSON reading of the staged lines; on Spark the project's own reader is to stage typed rows (issue 19
     # §3), so this file has no Spark counterpart to reach
     "stage_json_lines": {"function json_valid"},
@@ -91,6 +87,11 @@ def test_pending_names_only_existing_files() -> None:
     ("SELECT regexp_replace(s, 'a', 'b') FROM t", "regexp_replace of the first match"),
     ("SELECT a / b FROM t", "division by a value that may be 0"),
     ("SELECT CAST(unnest(generate_series(a, b, INTERVAL 1 DAY)) AS DATE) AS d FROM t", "unnest inside an expression"),
+    ("SELECT p.d + k FROM p, range(0, $w + 1) AS t(k)", "table function in FROM"),
+    ("SELECT regexp_full_match(s, '[A-Z]{2}') FROM t", "function regexp_full_match"),
+    ("SELECT regexp_matches(s, '^[A-Z]{2}$') FROM t", "regexp with $"),
+    ("SELECT regexp_extract(s, '\\\\$', 0) FROM t", "regexp with $"),
+    ("SELECT regexp_replace(s, '(a)b', '\\1c', 'g') FROM t", "regexp_replace with a group reference"),
 ])
 def test_constructs_sqlglot_passes_through_are_found(duckdb_sql: str, construct: str) -> None:
     assert construct in {f.construct for f in translate_text(duckdb_sql).findings}
@@ -102,6 +103,9 @@ def test_constructs_sqlglot_passes_through_are_found(duckdb_sql: str, construct:
     "SELECT ts + INTERVAL 1 MINUTE * $w FROM t",
     "SELECT (epoch_us(a) - epoch_us(b)) / 1e6 FROM t",
     "SELECT unnest(generate_series(a, b, INTERVAL 1 DAY)) AS d FROM t",
+    "SELECT p.d + t.k FROM p, (SELECT unnest(range(0, $w + 1)) AS k) AS t",
+    "SELECT regexp_matches(s, '^[A-Z]{2}\\z'), regexp_extract(s, '\\$(\\d+)', 1) FROM t",
+    "SELECT regexp_replace(s, '^\\.\\d+', '', 'g') FROM t",
 ])
 def test_shared_forms_are_not_findings(duckdb_sql: str) -> None:
     assert translate_text(duckdb_sql).findings == []

@@ -3,7 +3,7 @@
 Two ways, with the same typed columns (see :func:`parquet_columns`):
 
 - **grouped scan** (the fast path): DuckDB's ``read_parquet`` over a list of files that share a column layout,
-  inside ``sql/raw_events.sql``. DuckDB expands a path holding ``*``, ``?`` or ``[`` as a glob pattern — an
+  inside ``sql/raw/raw_events.sql``. DuckDB expands a path holding ``*``, ``?`` or ``[`` as a glob pattern — an
   events root ``…/ev[1]`` read ``…/ev1``, ``…/evA*`` read ``…/evAB`` too — and escaping cannot express every
   name (a backslash before ``[`` defeats it). So DuckDB is only ever given paths it reads literally: the path
   itself when it holds none of those characters, else a plainly named link to the file in a private temporary
@@ -156,24 +156,27 @@ def parquet_candidate_columns(con: duckdb.DuckDBPyConnection, path: Path) -> tup
 #: The registered table :func:`parquet_scan` fills: each scanned file's position in the list, arrival date
 #: and source file.
 _SCAN_FILES = "parquet_scan_files"
+#: The connection's variable :func:`parquet_scan` sets to the list of paths the scan reads
+#: (sql/duckdb/set_parquet_scan_paths.sql).
+_SCAN_PATHS = "parquet_scan_paths"
 
 
 def parquet_scan_sql(columns: str) -> str:
-    """Candidate rows of every file in the list ``paths`` (a macro parameter) that shares ``columns``; run
-    inside :func:`parquet_scan`, which gives the list. Line numbers count from 1."""
+    """Candidate rows of every file in the list of paths :func:`parquet_scan` sets that shares ``columns``
+    (read inside its block). Line numbers count from 1."""
     return (
         f"(SELECT s.arrival_date AS arrival_date, s.source_file AS source_file, "
         f"r.file_row_number + 1 AS line_no, {columns} "
-        f"FROM read_parquet(paths, {_LITERAL_OPTIONS}, file_row_number = true) r "
+        f"FROM read_parquet(getvariable('{_SCAN_PATHS}'), {_LITERAL_OPTIONS}, file_row_number = true) r "
         f"JOIN {_SCAN_FILES} s ON s.file_index = r.file_index)"
     )
 
 
 @contextmanager
-def parquet_scan(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path]) -> Iterator[list[str]]:
-    """The list of paths to give :func:`parquet_scan_sql` for the files ``paths`` (each
-    ``…/dt=YYYY-MM-DD/<name>.parquet``), with the table of their arrival dates and source files registered,
-    for the block."""
+def parquet_scan(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path]) -> Iterator[None]:
+    """For the block: the files ``paths`` (each ``…/dt=YYYY-MM-DD/<name>.parquet``) as :func:`parquet_scan_sql`
+    reads them — the list of paths DuckDB reads literally in a variable of the connection (bound as a parameter,
+    a view cannot take one), the table of their arrival dates and source files registered."""
     files = [Path(p) for p in paths]
     table = pa.table({
         "file_index": pa.array(range(len(files)), pa.uint64()),
@@ -182,11 +185,13 @@ def parquet_scan(con: duckdb.DuckDBPyConnection, paths: Sequence[str | Path]) ->
         "source_file": pa.array([f"{p.parent.name}/{p.name}" for p in files], pa.string()),
     })
     with literal_paths(files) as literal:
+        run_sql(con, "set_parquet_scan_paths", {"paths": literal})
         con.register(_SCAN_FILES, table)
         try:
-            yield literal
+            yield
         finally:
             con.unregister(_SCAN_FILES)
+            run_sql(con, "reset_parquet_scan_paths")
 
 
 # --- one file on its own ---------------------------------------------------------------------------------

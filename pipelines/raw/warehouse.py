@@ -108,8 +108,10 @@ def _invalid_value_sql() -> str:
     ]
     checks += [
         "WHEN text_length < 0 THEN 'text_length'",
-        "WHEN text_hash IS NOT NULL AND NOT regexp_full_match(text_hash, '[0-9a-fA-F]+') THEN 'text_hash'",
-        "WHEN country IS NOT NULL AND NOT regexp_full_match(country, '[A-Z]{2}') THEN 'country'",
+        # anchored partial matches, not regexp_full_match (which Spark lacks); \z, not $ (which Java's regexes
+        # also match before a final line break)
+        "WHEN text_hash IS NOT NULL AND NOT regexp_matches(text_hash, '^[0-9a-fA-F]+\\z') THEN 'text_hash'",
+        "WHEN country IS NOT NULL AND NOT regexp_matches(country, '^[A-Z]{2}\\z') THEN 'country'",
     ]
     return "CASE " + " ".join(checks) + " END"
 
@@ -120,6 +122,7 @@ _VALIDATION = {
     "event_types": ", ".join(f"'{t}'" for t in EVENT_TYPES),
     "max_lateness_days": str(MAX_LATENESS_DAYS),
     "event_columns": EVENT_COLUMNS,
+    "event_columns_but_ts": ", ".join(f.name for f in FIELDS if f.name != "event_ts"),
 }
 
 
@@ -265,19 +268,17 @@ def _load(con: duckdb.DuckDBPyConnection, batch: list[_Partition], *, fast: bool
             had_rows = [d for (d,) in read_tuples(con, "dates_with_rows", {"days": days})]
             run_sql(con, "clear_arrival_dates", {"days": days})
             if read_tuples(con, "staged_rows")[0][0]:
-                run_sql(con, "raw_events", {"paths": [""]}, candidates="candidates", parse_detail="parse_detail",
-                        **_VALIDATION)
+                run_sql(con, "raw_events", None, candidates="candidates", parse_detail="parse_detail", **_VALIDATION)
             for (columns, _), paths in parquet_groups.items():
-                with ingest.parquet_scan(con, paths) as literal:  # DuckDB reads exactly these files
-                    run_sql(con, "raw_events", {"paths": literal}, candidates=ingest.parquet_scan_sql(columns),
-                            parse_detail="NULL", **_VALIDATION)
+                with ingest.parquet_scan(con, paths):  # DuckDB reads exactly these files
+                    run_sql(con, "raw_events", None, candidates=ingest.parquet_scan_sql(columns), parse_detail="NULL",
+                            **_VALIDATION)
             _record_files(con, days, reports, scanned)
             run_sql(con, "loaded_arrival_dates",
                     {"days": days, "had_rows": had_rows, "fingerprints": [p.fingerprint for p in batch]})
         progress.dates_written([p.arrival_date for p in batch], [f for p in batch for f in p.files])
     finally:
-        con.execute("RESET preserve_insertion_order")
-        con.execute("RESET disabled_optimizers")
+        run_sql(con, "bulk_load_settings_reset")
 
 
 def _stage_json(con: duckdb.DuckDBPyConnection, files: list[tuple[Path, ingest.FileReport, date]]) -> None:

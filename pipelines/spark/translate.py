@@ -24,6 +24,7 @@ The Spark session must run with :data:`SPARK_CONF`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -149,4 +150,26 @@ def _construct(node: exp.Expr) -> str | None:
         return "unnest inside an expression"  # Spark allows a generator only as a whole select item
     if isinstance(node, exp.Interval) and not isinstance(node.this, exp.Literal):
         return "interval of an expression"  # Spark's INTERVAL takes a literal: write INTERVAL 1 MINUTE * n
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+        return "table function in FROM"  # range(a, b) AS t(k) comes out as EXPLODE(…, _u(t)), which Spark cannot run
+    if isinstance(node, exp.RegexpFullMatch):
+        return "function regexp_full_match"  # not in Spark: regexp_matches(s, '^…\z')
+    if isinstance(node, _REGEXPS) and _has_end_anchor(node.expression):
+        return "regexp with $"  # Java's $ also matches before a final line break, RE2's only at the end: write \z
+    if isinstance(node, exp.RegexpReplace) and re.search(r"\\\d", _text(node.args.get("replacement"))):
+        return "regexp_replace with a group reference"  # DuckDB's \1 is a literal 1 in Spark (Java writes $1)
     return None
+
+
+#: SQLGlot's regular expression functions: their pattern is the argument ``expression``.
+_REGEXPS = (exp.RegexpLike, exp.RegexpILike, exp.RegexpExtract, exp.RegexpExtractAll, exp.RegexpReplace,
+            exp.RegexpSplit, exp.RegexpCount, exp.RegexpInstr, exp.RegexpSubstr)
+
+
+def _text(node: exp.Expr | None) -> str:
+    return node.this if isinstance(node, exp.Literal) and node.is_string else ""
+
+
+def _has_end_anchor(pattern: exp.Expr | None) -> bool:
+    """Whether a literal pattern holds a ``$`` that is not escaped (one not given as a literal is no finding)."""
+    return re.search(r"(?<!\\)(\\\\)*\$", _text(pattern)) is not None

@@ -19,7 +19,7 @@ WITH copies AS MATERIALIZED (
   SELECT r.arrival_date, r.source_file, r.line_no, r.event_id, {content_columns}
   FROM raw_events r JOIN redeliveries d USING (arrival_date, source_file, line_no)
   WHERE r.arrival_date IN (SELECT CAST(d.arrival_date - INTERVAL 1 DAY * k AS DATE)
-                           FROM redelivery_dates d, range(0, $window_days + 1) AS t(k))
+                           FROM redelivery_dates d, (SELECT unnest(range(0, $window_days + 1)) AS k) AS t)
     AND r.event_id IN (SELECT event_id FROM copies)
 ), compared AS (
   SELECT c.arrival_date, NOT ({same_content}) AS conflicting

@@ -7,7 +7,7 @@
 CREATE OR REPLACE TEMP TABLE dedup_dates AS
 SELECT CAST(p.arrival_date + INTERVAL 1 DAY * k AS DATE) AS arrival_date,
        bool_or(abs(k) <= $window_days) AS decide
-FROM bookkeeping.dedup_pending p, range(-2 * $window_days, 2 * $window_days + 1) AS t(k)
+FROM bookkeeping.dedup_pending p, (SELECT unnest(range(-2 * $window_days, 2 * $window_days + 1)) AS k) AS t
 GROUP BY 1;
 
 CREATE OR REPLACE TEMP TABLE redelivered AS

@@ -1,7 +1,11 @@
 """Run `nudge run` as a user would (a subprocess) and read back what the invariants need.
 
-The child's peak resident memory is its own ``ru_maxrss`` from ``os.wait4`` (this child alone, not the
-maximum over every child the test process ever had, as ``getrusage(RUSAGE_CHILDREN)`` would give).
+The child's peak resident memory is the high-water mark of its own address space (``VmHWM`` in
+``/proc/<pid>/status``), read every 20 ms while it runs: a high-water mark only grows, so the last reading holds
+every peak but one in the child's final 20 ms. Not ``ru_maxrss``: Linux keeps it across ``execve``, so a child
+forked from a large test process (after the Spark tests, say) reported the parent's size; nor
+``getrusage(RUSAGE_CHILDREN)``, the maximum over every child the test process ever had. ``ru_maxrss`` from
+``os.wait4`` only stands in where no reading was taken (not on Linux).
 """
 
 from __future__ import annotations
@@ -63,7 +67,9 @@ def nudge_run(built: Built, warehouse: Path, reports: Path, memory_limit: str,
             stdout=o, stderr=e, env=env)
     deadline = time.monotonic() + HANG_GUARD_SECONDS
     hung = False
+    high_water: int | None = None
     while True:
+        high_water = _high_water_mark(proc.pid) or high_water
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
@@ -76,7 +82,20 @@ def nudge_run(built: Built, warehouse: Path, reports: Path, memory_limit: str,
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
     killed = proc.returncode == -signal.SIGKILL and not hung and kill_when is not None
     return Outcome(proc.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"),
-                   usage.ru_maxrss * 1024, hung, killed)
+                   high_water or usage.ru_maxrss * 1024, hung, killed)
+
+
+def _high_water_mark(pid: int) -> int | None:
+    """Bytes of the peak resident memory of the process ``pid``'s address space so far (``VmHWM``); None where
+    it cannot be read (not Linux, or the process has just ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return None
 
 
 def files_with_canary(*folders: Path) -> list[str]:

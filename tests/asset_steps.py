@@ -136,8 +136,8 @@ def recomputed_in_full(con: duckdb.DuckDBPyConnection, until: str | None = None)
         for name in changed:
             (more, more_rows), (less, less_rows) = (_extra_rows(con, f"main.{name}", f"temp.before_{name}"),
                                                     _extra_rows(con, f"temp.before_{name}", f"main.{name}"))
-            found.append(f"{name}: {more} rows more in full (e.g. {more_rows}), {less} rows only in the incremental "
-                         f"result (e.g. {less_rows})")
+            found.append(f"{name}: {_rows(more, more_rows)} more in full, {_rows(less, less_rows)} only in the "
+                         "incremental result")
         return found
 
     for name in changed:
@@ -174,6 +174,10 @@ def _extra_rows(con: duckdb.DuckDBPyConnection, a: str, b: str) -> tuple[int, st
     return n, sample if len(sample) <= 500 else sample[:500] + "…"
 
 
+def _rows(n: int, sample: str) -> str:
+    return f"{n} rows (e.g. {sample})" if n else "0 rows"
+
+
 def main_tables(con: duckdb.DuckDBPyConnection, catalog: str, *, views: bool = True) -> set[str]:
     """The tables (and views) users read, schema main, of an attached or the open database ``catalog``."""
     return {r[0] for r in con.execute(
@@ -199,8 +203,8 @@ def differences(con: duckdb.DuckDBPyConnection, other: Path, names: set[str] | N
             (mine, mine_rows), (theirs, their_rows) = (_extra_rows(con, table, f"other_db.{table}"),
                                                        _extra_rows(con, f"other_db.{table}", table))
             if mine or theirs:
-                found.append(f"{table}: {mine} rows only here (e.g. {mine_rows}), {theirs} only in the other "
-                             f"(e.g. {their_rows})")
+                found.append(f"{table}: {_rows(mine, mine_rows)} only here, {_rows(theirs, their_rows)} only in "
+                             "the other")
         return found
     finally:
         con.execute("DETACH other_db")

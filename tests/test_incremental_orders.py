@@ -15,8 +15,8 @@ later full update would heal is still a wrong table for a night. At the end, eve
 must hold the same rows, as multisets, as one full rebuild from the final files of the loaded dates: that also
 covers the loading (replace-by-partition, fingerprints, quarantine) and every table downstream.
 
-A failure names the seed and the steps as played (with what each change to the files did);
-``pytest tests/test_incremental_orders.py -k seed-N`` replays it.
+A failure names the seed, the steps as played (with what each change to the files did) and the command that
+replays it.
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ from pipelines.simulate import simulate
 from tests import asset_steps
 
 Format = Literal["parquet", "jsonl"]
-#: seed -> the log's format (both readers' paths: JSONL staged, Parquet scanned)
-SCENARIOS: dict[int, Format] = {seed: "parquet" if seed % 2 else "jsonl" for seed in range(1, 7)}
+#: seed -> the log's format (both readers' paths: JSONL staged, Parquet scanned). Seed 11 is the one of 7-40 whose
+#: conflicting copies move a trigger out of a draft with no row in the date loaded late: the case for which
+#: pipelines/tables.py update_attempt_outcomes computes everything again when a date older than a processed one
+#: comes (without that rule only this seed fails).
+SCENARIOS: dict[int, Format] = {seed: "parquet" if seed % 2 else "jsonl" for seed in (1, 2, 3, 4, 5, 6, 11)}
 #: Tables that must not be empty in the full rebuild (else the comparison proves little).
 FILLED = ("raw_events", "events", "delivery_findings", "attempt_outcomes", "triggered_attempts", "user_metrics",
           "arm_statistics", "quarantined_events")
@@ -381,7 +384,9 @@ class Played:
     diverged: list[str] | None = None
 
     def __str__(self) -> str:
-        return f"seed {self.seed} ({self.fmt} log), steps as played:\n" + "\n".join(self.lines)
+        return (f"seed {self.seed} ({self.fmt} log), replayed by pytest '{__file__}::"
+                f"{test_any_order_of_arrival_gives_the_tables_of_a_full_rebuild.__name__}[seed-{self.seed}]'; "
+                "steps as played:\n" + "\n".join(self.lines))
 
 
 def play(steps: list[Step], log: Path, warehouse_path: Path, seed: int) -> Played:

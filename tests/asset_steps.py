@@ -110,7 +110,8 @@ def analyse(con: duckdb.DuckDBPyConnection, registry: Path,
 
 
 #: The full versions of the steps that have an incremental path, in order: the files each step runs when it
-#: decides everything again (pipelines/tables.py), with the parameters that make them do so, by step.
+#: decides everything again (pipelines/tables.py), with the parameters that make them do so, by step. A step that
+#: gets an incremental path (per-user state by deltas, issue 18) belongs here with its full file.
 FULL_VERSIONS: dict[str, list[tuple[str, dict[str, object]]]] = {
     "events": [("redelivered", {}), ("events", {"complete": True}), ("delivery_findings", {})],
     "attempt_outcomes": [("attempt_outcomes", {})],
@@ -118,13 +119,14 @@ FULL_VERSIONS: dict[str, list[tuple[str, dict[str, object]]]] = {
 
 
 def recomputed_in_full(con: duckdb.DuckDBPyConnection, until: str | None = None) -> list[str]:
-    """How the main tables would change if the steps with an incremental path (up to ``until``) decided
-    everything again from the rows loaded now: one line per table that would, as :func:`differences` says it.
-    Nothing is kept (a transaction, rolled back), so the warehouse goes on from its incremental state.
+    """How the main tables and views (``events``: which copies are kept) would change if the steps with an
+    incremental path (up to ``until``) decided everything again from the rows loaded now: one line per table
+    that would, as :func:`differences` says it. Nothing is kept (a transaction, rolled back), so the warehouse
+    goes on from its incremental state.
 
     Each table is first compared by its digest (row count and sum of row hashes), and only a table whose
     digest changes is copied, in a second pass, to show its rows."""
-    names = sorted(main_tables(con, con.execute("SELECT current_database()").fetchall()[0][0], views=False))
+    names = sorted(main_tables(con, con.execute("SELECT current_database()").fetchall()[0][0]))
     before = _digests(con, names)
     changed = [name for name, digest in _in_full(con, until, lambda: _digests(con, names)).items()
                if digest != before[name]]
@@ -178,12 +180,11 @@ def _rows(n: int, sample: str) -> str:
     return f"{n} rows (e.g. {sample})" if n else "0 rows"
 
 
-def main_tables(con: duckdb.DuckDBPyConnection, catalog: str, *, views: bool = True) -> set[str]:
-    """The tables (and views) users read, schema main, of an attached or the open database ``catalog``."""
+def main_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    """The tables and views users read (schema main) of an attached or the open database ``catalog``."""
     return {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = $c AND table_schema = 'main' "
-        "AND table_type IN ('BASE TABLE', $view)", {"c": catalog, "view": "VIEW" if views else "BASE TABLE"}
-    ).fetchall()}
+        "AND table_type IN ('BASE TABLE', 'VIEW')", {"c": catalog}).fetchall()}
 
 
 def differences(con: duckdb.DuckDBPyConnection, other: Path, names: set[str] | None = None) -> list[str]:

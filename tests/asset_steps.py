@@ -113,7 +113,7 @@ def analyse(con: duckdb.DuckDBPyConnection, registry: Path,
 #: decides everything again (pipelines/tables.py), with the parameters that make them do so, by step. A step that
 #: gets an incremental path (per-user state by deltas, issue 18) belongs here with its full file.
 FULL_VERSIONS: dict[str, list[tuple[str, dict[str, object]]]] = {
-    "events": [("redelivered", {}), ("events", {"complete": True}), ("delivery_findings", {})],
+    "events": [("redelivered", {}), ("redeliveries", {"complete": True}), ("events", {}), ("delivery_findings", {})],
     "attempt_outcomes": [("attempt_outcomes", {})],
 }
 

@@ -169,7 +169,7 @@ def test_a_warehouse_that_marked_kept_copies_in_raw_events_moves_them_to_redeliv
     place by the events step); opening such a warehouse moves the decisions over and drops the column, so events
     and the duplicate findings stay exactly what they were, and the next night goes on incrementally."""
     path = tmp_path / "old.duckdb"
-    con = _connect(path)
+    con = asset_steps.connect(path)
     _load(con, log, ingest.arrival_dates(log / "events")[:3])
     tables.resolve_duplicates(con)
     events_before = sorted(con.execute("SELECT * FROM events").fetchall())
@@ -184,7 +184,7 @@ def test_a_warehouse_that_marked_kept_copies_in_raw_events_moves_them_to_redeliv
                 "WHERE first_delivery IS NOT false")
     con.close()
 
-    con = _connect(path)
+    con = asset_steps.connect(path)
     assert ("first_delivery",) not in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'raw_events'").fetchall()
     assert sorted(con.execute("SELECT * FROM redeliveries").fetchall()) == decided
@@ -197,14 +197,14 @@ def test_a_warehouse_that_never_recorded_kept_copies_decides_them_again(log: Pat
     """Older still: neither the table nor the column; every loaded date is pending as a whole, so the next events
     step decides every row again and gives what a fresh warehouse gives."""
     path = tmp_path / "older.duckdb"
-    con = _connect(path)
+    con = asset_steps.connect(path)
     _load(con, log, ingest.arrival_dates(log / "events")[:3])
     tables.resolve_duplicates(con)
     decided = sorted(con.execute("SELECT * FROM redeliveries").fetchall())
     con.execute("DROP TABLE redeliveries")
     con.close()
 
-    con = _connect(path)
+    con = asset_steps.connect(path)
     assert sorted(con.execute("SELECT DISTINCT complete FROM bookkeeping.dedup_pending").fetchall()) == [(True,)]
     assert tables.resolve_duplicates(con)[1] == "full"
     assert sorted(con.execute("SELECT * FROM redeliveries").fetchall()) == decided

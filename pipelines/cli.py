@@ -44,6 +44,8 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
     Dagster instance when ``DAGSTER_HOME`` is set (:mod:`pipelines.instance`), with the arrival dates registered
     as partitions.
     """
+    import dagster as dg
+
     from pipelines import instance as instance_runs
     from pipelines import progress
     from pipelines.definitions import ANALYSIS_JOB, INGEST_JOB, build_definitions
@@ -74,7 +76,13 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
             instance_runs.ensure_idle(instance)  # another nudge run says so itself, before its lock does
             check_warehouse(settings.warehouse)
             instance.add_dynamic_partitions(ARRIVAL_DATES, dates)  # idempotent: only new dates are added
-            for first, last in partition_stretches(instance.get_dynamic_partitions(ARRIVAL_DATES), dates):
+            # only the dates that are new or changed, or that this instance has never seen materialised: an
+            # unchanged date would be skipped by the load anyway, but recording its materialisation again cost
+            # ~0.1 s per date and night (12 s with 120 dates)
+            shown = instance.get_materialized_partitions(dg.AssetKey("raw_events"))
+            changed = set(_changed_dates(settings, dates))
+            todo = [d for d in dates if d in changed or d not in shown]
+            for first, last in partition_stretches(instance.get_dynamic_partitions(ARRIVAL_DATES), todo):
                 ingest_run = defs.resolve_job_def(INGEST_JOB).execute_in_process(
                     run_config=quiet, instance=instance, raise_on_error=False,
                     tags={**tags, "dagster/asset_partition_range_start": first,
@@ -95,6 +103,25 @@ def run(settings: Settings, *, show_progress: bool = False) -> RunSummary:
         raise SampleRatioMismatch(
             f"sample-ratio mismatch in {', '.join(summary.srm_failures)}: results withheld, see {where}", summary)
     return summary
+
+
+def _changed_dates(settings: Settings, dates: list[str]) -> list[str]:
+    """The arrival dates the raw layer would read (pipelines/raw/warehouse.py changed_arrival_dates), from the
+    warehouse opened read-only; every date where it cannot tell (a new or an older warehouse)."""
+    import duckdb
+
+    from pipelines.raw import warehouse
+
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error:
+        return dates
+    try:
+        return warehouse.changed_arrival_dates(con, settings.events_root, dates)
+    except duckdb.Error:  # no bookkeeping schema yet: a new warehouse, or one from before it
+        return dates
+    finally:
+        con.close()
 
 
 def check_warehouse(path: Path) -> None:

@@ -185,6 +185,17 @@ def test_a_second_run_adds_only_the_new_date(tmp_path: Path, dagster_home: Path)
         assert inst.get_materialized_partitions(dg.AssetKey("raw_events")) == {
             "2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"}
         assert len(inst.get_runs()) == 4
+        # the second ingest run materialised the new date only: the unchanged ones were not recorded again
+        records = inst.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_events")), limit=100).records
+        per_run: dict[str, set[str]] = {}
+        for record in records:
+            per_run.setdefault(record.run_id, set()).add(record.partition_key or "")
+        assert sorted(per_run.values(), key=len) == [{"2026-03-05"}, {"2026-03-02", "2026-03-03", "2026-03-04"}]
+    # nothing new: no ingest run at all, only the analysis
+    run(settings)
+    with dg.DagsterInstance.get() as inst:
+        assert len(inst.get_runs()) == 5
 
 
 def dead_pid() -> int:

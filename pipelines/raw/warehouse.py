@@ -160,15 +160,7 @@ def load_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arriva
     (names, sizes, modification times) and checking rules are those of its last load is not read again:
     reading it would give the same rows.
     """
-    todo: list[_Partition] = []
-    for arrival_date in arrival_dates:
-        day = date.fromisoformat(arrival_date)
-        files = ingest.partition_files(events_root, arrival_date)
-        fingerprint = _partition_fingerprint(files)
-        stored = read_tuples(con, "loaded_fingerprint", {"d": day})
-        if not (stored and stored[0][0] == fingerprint):
-            todo.append(_Partition(arrival_date, files, fingerprint))
-    for batch in _batches(todo):
+    for batch in _batches(_changed(con, events_root, arrival_dates)):
         try:
             _load(con, batch, fast=True)
             continue
@@ -187,6 +179,24 @@ def load_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arriva
             FALLBACKS.append(f"dt={part.arrival_date}: {ingest.one_line(failed)}")
             _load(con, [part], fast=False)
     return [_loaded(con, d) for d in arrival_dates]
+
+
+def changed_arrival_dates(con: duckdb.DuckDBPyConnection, events_root: Path, arrival_dates: Sequence[str]
+                          ) -> list[str]:
+    """The arrival dates among ``arrival_dates`` that :func:`load_arrival_dates` would read: never loaded, or
+    their files (names, sizes, modification times) or the checking rules changed since their last load."""
+    return [p.arrival_date for p in _changed(con, events_root, arrival_dates)]
+
+
+def _changed(con: duckdb.DuckDBPyConnection, events_root: Path, arrival_dates: Sequence[str]) -> list[_Partition]:
+    todo: list[_Partition] = []
+    for arrival_date in arrival_dates:
+        files = ingest.partition_files(events_root, arrival_date)
+        fingerprint = _partition_fingerprint(files)
+        stored = read_tuples(con, "loaded_fingerprint", {"d": date.fromisoformat(arrival_date)})
+        if not (stored and stored[0][0] == fingerprint):
+            todo.append(_Partition(arrival_date, files, fingerprint))
+    return todo
 
 
 @dataclass(frozen=True)

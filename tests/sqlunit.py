@@ -92,9 +92,7 @@ def reference_schema() -> dict[str, tuple[tuple[str, str], ...]]:
     try:
         ensure_schema(con)
         write_registry(con, [])
-        run_sql(con, "redelivered_incremental")
-        run_sql(con, "redeliveries", {"complete": False, "window_days": 2})
-        run_sql(con, "events")
+        run_sql(con, "events")  # a view of raw_events and redeliveries, both created by ensure_schema
         for name in REFERENCE_MODELS:
             run_sql(con, name)
         columns: dict[str, list[tuple[str, str]]] = {}
